@@ -1,0 +1,1 @@
+"""The small typed contracts that the pipeline's stages hand each other."""

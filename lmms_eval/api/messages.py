@@ -1,0 +1,131 @@
+"""Chat messages with typed content parts, and their conversion to backend formats."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from lmms_eval.api.media import media_digest, media_kind
+
+Role = Literal["system", "user", "assistant"]
+PartType = Literal["text", "image", "video", "audio"]
+
+
+@dataclass(frozen=True)
+class ContentPart:
+    type: PartType
+    text: str | None = None
+    media: Any = None  # PIL image, file path, or audio dict {array, sampling_rate}
+
+    @classmethod
+    def of_media(cls, item: Any) -> ContentPart:
+        return cls(type=media_kind(item), media=item)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Role
+    content: tuple[ContentPart, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(part.text or "" for part in self.content if part.type == "text")
+
+
+@dataclass(frozen=True)
+class ChatMessages:
+    """An ordered conversation; media stay in the position the task put them."""
+
+    messages: tuple[Message, ...] = field(default_factory=tuple)
+
+    def __iter__(self) -> Iterator[Message]:
+        return iter(self.messages)
+
+    def media(self) -> list[Any]:
+        return [part.media for message in self.messages for part in message.content if part.media is not None]
+
+    def describe(self) -> list[dict[str, Any]]:
+        """JSON-safe form with media replaced by their kind and digest (for keys and logs)."""
+        return [
+            {"role": message.role, "content": [_describe_part(part) for part in message.content]}
+            for message in self.messages
+        ]
+
+    @classmethod
+    def build(cls, text: str, visuals: Sequence[Any] = (), system: str | None = None) -> ChatMessages:
+        """The default conversation: optional system prompt, then one user turn, media first."""
+        messages = []
+        if system:
+            messages.append(Message("system", (ContentPart("text", text=system),)))
+        parts = [ContentPart.of_media(item) for item in visuals]
+        parts.append(ContentPart("text", text=text))
+        messages.append(Message("user", tuple(parts)))
+        return cls(tuple(messages))
+
+    @classmethod
+    def from_dicts(cls, raw: Sequence[dict[str, Any]]) -> ChatMessages:
+        """Parse lmms-eval's `doc_to_messages` format: role + list of typed parts."""
+        messages = []
+        for entry in raw:
+            content = entry["content"]
+            if isinstance(content, str):
+                parts = (ContentPart("text", text=content),)
+            else:
+                parts = tuple(_parse_part(part) for part in content)
+            messages.append(Message(entry["role"], parts))
+        return cls(tuple(messages))
+
+    def with_system(self, system: str | None) -> ChatMessages:
+        if not system or (self.messages and self.messages[0].role == "system"):
+            return self
+        return ChatMessages((Message("system", (ContentPart("text", text=system),)), *self.messages))
+
+
+def _parse_part(part: dict[str, Any]) -> ContentPart:
+    kind = part["type"]
+    if kind == "text":
+        return ContentPart("text", text=part["text"])
+    if kind in ("image", "video", "audio"):
+        media = part.get("url", part.get(kind))
+        return ContentPart(kind, media=media)
+    raise ValueError(f"unknown message content type '{kind}'")
+
+
+def _describe_part(part: ContentPart) -> dict[str, Any]:
+    if part.type == "text":
+        return {"type": "text", "text": part.text}
+    return {"type": part.type, "digest": media_digest(part.media)}
+
+
+# --- OpenAI chat-completions format ---------------------------------------------------
+
+
+def to_openai(messages: ChatMessages, image_format: str = "PNG") -> list[dict[str, Any]]:
+    """Messages in the OpenAI chat format; images travel as base64 data URLs."""
+    return [
+        {"role": message.role, "content": [_openai_part(part, image_format) for part in message.content]}
+        for message in messages
+    ]
+
+
+def _openai_part(part: ContentPart, image_format: str) -> dict[str, Any]:
+    if part.type == "text":
+        return {"type": "text", "text": part.text or ""}
+    if part.type == "image":
+        return {"type": "image_url", "image_url": {"url": image_data_url(part.media, image_format)}}
+    raise ValueError(f"the OpenAI chat format cannot carry {part.type} inputs")
+
+
+def image_data_url(image: Any, image_format: str = "PNG") -> str:
+    """Encode a PIL image as a data URL (PNG is lossless; JPEG is smaller)."""
+    if image_format == "JPEG" and image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    elif image.mode not in ("RGB", "RGBA", "L", "LA", "P", "1"):
+        image = image.convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, format=image_format, **({"compress_level": 1} if image_format == "PNG" else {}))
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f"data:image/{image_format.lower()};base64,{encoded}"

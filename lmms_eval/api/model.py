@@ -1,0 +1,60 @@
+"""The base class of model backends.
+
+A backend owns only turning requests into responses: its client or weights, its batching,
+its own limits. The engine owns ordering, persistence, progress and sharding.
+"""
+
+from __future__ import annotations
+
+from abc import ABC
+from collections.abc import Iterable, Iterator
+from typing import Any, ClassVar
+
+from lmms_eval.api.request import Request, RequestType
+from lmms_eval.api.response import Response
+from lmms_eval.errors import ModelError
+
+
+class Model(ABC):
+    """Subclasses implement the request types they support.
+
+    Both methods take an iterable, consume it lazily and yield responses as they are ready,
+    in any order: a backend never needs to hold every request (and its decoded images) at
+    once, and the engine can persist each answer as it arrives.
+    """
+
+    #: Chat models receive `ChatMessages`; simple models receive text plus visuals.
+    is_chat: ClassVar[bool] = False
+    #: Names of constructor arguments whose values are secrets (redacted from every output).
+    secret_args: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, **unused: Any) -> None:
+        if unused:
+            names = ", ".join(sorted(unused))
+            raise ModelError(f"{type(self).__name__} does not take model_args {names}")
+
+    @classmethod
+    def create(cls, model_args: dict[str, Any], *, batch_size: int = 1, device: str | None = None) -> Model:
+        """Build from parsed `--model_args`; backends that use batch_size/device override this."""
+        return cls(**model_args)
+
+    @property
+    def identity(self) -> str:
+        """A short name for output folders and reports."""
+        return type(self).__name__
+
+    def generate_until(self, requests: Iterable[Request]) -> Iterator[Response]:
+        raise ModelError(f"model {self.identity} cannot answer {RequestType.GENERATE_UNTIL.value} requests")
+
+    def loglikelihood(self, requests: Iterable[Request]) -> Iterator[Response]:
+        raise ModelError(
+            f"model {self.identity} cannot answer {RequestType.LOGLIKELIHOOD.value} requests "
+            "(multiple_choice and loglikelihood tasks need a backend with log-probabilities)"
+        )
+
+    def supports(self, request_type: RequestType) -> bool:
+        method = getattr(type(self), request_type.value)
+        return method is not getattr(Model, request_type.value)
+
+    def close(self) -> None:
+        """Release clients or weights once inference is over."""

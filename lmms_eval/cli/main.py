@@ -1,0 +1,140 @@
+"""`lmms-eval`: parse flags, run each evaluation, report; errors become one line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from lmms_eval.cli.args import TASK_LISTINGS, build_parser, flag_values
+from lmms_eval.config import RunConfig
+from lmms_eval.errors import ConfigError, LmmsEvalError
+
+logger = logging.getLogger("lmms_eval")
+
+EXIT_OK = 0
+EXIT_REQUESTS_FAILED = 3  # the run finished, but some answers are missing
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verbose = _wants_debug(argv)
+    try:
+        return _dispatch(argv)
+    except LmmsEvalError as error:
+        if verbose:
+            logger.exception("failed")
+        print(f"lmms-eval: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("lmms-eval: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _dispatch(argv: list[str]) -> int:
+    if argv and argv[0] in SUBCOMMANDS:
+        return SUBCOMMANDS[argv[0]](argv[1:])
+    namespace = build_parser().parse_args(argv)
+    flags = flag_values(namespace)
+    config_path = getattr(namespace, "config", None)
+    file_entries = _read_run_file(Path(config_path)) if config_path else [{}]
+    _configure_logging(flags.get("verbosity") or file_entries[0].get("verbosity") or "INFO")
+    listing = flags.get("tasks") or file_entries[0].get("tasks")
+    if listing in TASK_LISTINGS:
+        return _print_task_listing(listing, flags.get("include_path") or file_entries[0].get("include_path") or [])
+    runs = [RunConfig.from_layers(entry, flags) for entry in file_entries]
+    return max(run_one(run) for run in runs)
+
+
+def _read_run_file(path: Path) -> list[dict[str, Any]]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(f"--config {path}: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"--config {path}: malformed YAML ({str(error).splitlines()[0]})") from None
+    entries = data if isinstance(data, list) else [data]
+    if not entries or not all(isinstance(entry, dict) for entry in entries):
+        raise ConfigError(f"--config {path}: expected a mapping of flags, or a list of them")
+    return entries
+
+
+def run_one(run: RunConfig) -> int:
+    from lmms_eval.evaluator import evaluate, select_tasks
+    from lmms_eval.report.table import render_table
+    from lmms_eval.report.writer import write_outputs
+
+    selection = select_tasks(run)
+    if run.show_config:
+        _print_configs(selection)
+    evaluation = evaluate(run, selection)
+    output_dir = run.output_dir()
+    if output_dir is not None:
+        for path in write_outputs(evaluation, output_dir):
+            logger.info("wrote %s", path)
+    print(f"\n{run.model} ({evaluation.model_identity}), limit={run.limit}, num_fewshot={run.num_fewshot}, batch_size={run.batch_size}")
+    print(render_table(evaluation))
+    if evaluation.failed_requests:
+        print(f"lmms-eval: {evaluation.failed_requests} requests failed; their docs are not scored", file=sys.stderr)
+        return EXIT_REQUESTS_FAILED
+    return EXIT_OK
+
+
+def _print_configs(selection: Any) -> None:
+    import yaml
+
+    for name, config in selection.configs.items():
+        print(f"# {name} ({config.source})")
+        print(yaml.safe_dump(config.to_dict(), sort_keys=False, allow_unicode=True))
+
+
+def _print_task_listing(what: str, include_paths: list[str]) -> int:
+    from lmms_eval.cli.listing import task_listing
+    from lmms_eval.tasks.index import TaskIndex
+
+    print(task_listing(TaskIndex.build(include_paths), what))
+    return EXIT_OK
+
+
+def _tasks_command(argv: list[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="lmms-eval tasks", description="List tasks, groups and tags.")
+    parser.add_argument("what", nargs="?", default="list", choices=TASK_LISTINGS)
+    parser.add_argument("--include_path", action="append", default=[], help="extra task folder; repeatable")
+    args = parser.parse_args(argv)
+    return _print_task_listing(args.what, args.include_path)
+
+
+def _models_command(argv: list[str]) -> int:
+    import argparse
+
+    from lmms_eval.cli.listing import model_listing
+
+    argparse.ArgumentParser(prog="lmms-eval models", description="List model backends.").parse_args(argv)
+    print(model_listing())
+    return EXIT_OK
+
+
+def _demo_command(argv: list[str]) -> int:
+    from lmms_eval.cli.demo import run_demo
+
+    return run_demo(argv)
+
+
+SUBCOMMANDS = {"tasks": _tasks_command, "models": _models_command, "demo": _demo_command}
+
+
+def _wants_debug(argv: list[str]) -> bool:
+    return any(arg.upper() == "DEBUG" for arg in argv) and "--verbosity" in " ".join(argv)
+
+
+def _configure_logging(verbosity: str) -> None:
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S", level=verbosity, force=True)
+    for noisy in ("httpx", "urllib3", "datasets", "filelock", "fsspec", "huggingface_hub"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(verbosity)))

@@ -1,0 +1,207 @@
+"""Stage 5-6: filters over raw responses, then per-sample scores."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from lmms_eval.api.filter import Filter
+from lmms_eval.api.response import Failure, Response
+from lmms_eval.engine.inference import TaskResponses
+from lmms_eval.errors import DocumentError, TaskConfigError
+from lmms_eval.filters import FILTERS
+from lmms_eval.metrics.aggregation import AGGREGATIONS, Aggregation
+from lmms_eval.metrics.sample import (
+    GENERATION_METRICS,
+    LOGLIKELIHOOD_METRICS,
+    LOWER_IS_BETTER,
+    MULTIPLE_CHOICE_METRICS,
+    loglikelihood_scores,
+    multiple_choice_scores,
+)
+from lmms_eval.tasks.functions import FunctionRef
+from lmms_eval.tasks.task import Task
+
+NO_FILTER = "none"
+_DEFAULT_METRICS = {
+    "generate_until": {"exact_match": "mean"},
+    "loglikelihood": LOGLIKELIHOOD_METRICS,
+    "multiple_choice": MULTIPLE_CHOICE_METRICS,
+}
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One `metric_list` entry, resolved."""
+
+    name: str
+    aggregation_name: str
+    aggregation: Aggregation
+    higher_is_better: bool
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SampleResult:
+    """Everything known about one doc after scoring (one row of the samples log)."""
+
+    doc_id: int
+    target: Any
+    prompt: Any
+    responses: list[Response]
+    filtered: dict[str, Any] = field(default_factory=dict)
+    scores: dict[str, dict[str, Any]] = field(default_factory=dict)  # filter -> metric -> value
+
+    @property
+    def failures(self) -> list[Failure]:
+        return [response.failure for response in self.responses if response.failure is not None]
+
+
+@dataclass(frozen=True)
+class FilterPipeline:
+    name: str
+    steps: tuple[Filter, ...]
+
+    def apply(self, responses: list[Any], docs: list[dict[str, Any]]) -> list[Any]:
+        for step in self.steps:
+            responses = list(step.apply(responses, docs))
+        return responses
+
+
+def build_metric_specs(task: Task) -> list[MetricSpec]:
+    config = task.config
+    entries = config.metric_list or [{"metric": name, "aggregation": agg} for name, agg in _DEFAULT_METRICS[config.output_type].items()]
+    builtin = set(GENERATION_METRICS) if config.output_type == "generate_until" else set(_DEFAULT_METRICS[config.output_type])
+    specs = []
+    for entry in entries:
+        name = entry["metric"]
+        if task.process_results is None and name not in builtin:
+            raise TaskConfigError(
+                f"metric '{name}' is not a built-in {config.output_type} metric and the task has no process_results",
+                path=config.source,
+                key="metric_list",
+            )
+        aggregation_value = entry.get("aggregation", _default_aggregation(config.output_type, name))
+        specs.append(
+            MetricSpec(
+                name=name,
+                aggregation_name=str(aggregation_value),
+                aggregation=_resolve_aggregation(aggregation_value, config.source),
+                higher_is_better=bool(entry.get("higher_is_better", name not in LOWER_IS_BETTER)),
+                options={k: v for k, v in entry.items() if k not in ("metric", "aggregation", "higher_is_better")},
+            )
+        )
+    return specs
+
+
+def _default_aggregation(output_type: str, name: str) -> str:
+    return _DEFAULT_METRICS[output_type].get(name, "mean") if output_type != "generate_until" else "mean"
+
+
+def _resolve_aggregation(value: Any, source: str) -> Aggregation:
+    if isinstance(value, FunctionRef):
+        return value.resolve("aggregation")
+    if str(value) not in AGGREGATIONS:
+        raise TaskConfigError(AGGREGATIONS.unknown_message(str(value)), path=source, key="metric_list")
+    return AGGREGATIONS.get(str(value))
+
+
+def build_filter_pipelines(task: Task) -> list[FilterPipeline]:
+    if task.config.output_type != "generate_until" or not task.config.filter_list:
+        return [FilterPipeline(NO_FILTER, ())]
+    return [
+        FilterPipeline(entry["name"], tuple(_build_filter(step, task.config.source) for step in entry["filter"]))
+        for entry in task.config.filter_list
+    ]
+
+
+def _build_filter(step: dict[str, Any], source: str) -> Filter:
+    kwargs = {k: v for k, v in step.items() if k != "function"}
+    function = step.get("function")
+    if isinstance(function, FunctionRef):
+        target = function.resolve("filter_list")
+    elif function in FILTERS:
+        target = FILTERS.get(function)
+    else:
+        raise TaskConfigError(FILTERS.unknown_message(str(function)), path=source, key="filter_list")
+    if isinstance(target, type):
+        try:
+            return target(**kwargs)
+        except TypeError as error:
+            raise TaskConfigError(f"filter '{function}': {error}", path=source, key="filter_list") from None
+    return _FunctionFilter(target)
+
+
+class _FunctionFilter(Filter):
+    """A plain function `(responses, docs) -> responses` used as a filter step."""
+
+    def __init__(self, function: Any) -> None:
+        super().__init__()
+        self.function = function
+
+    def apply(self, responses: Any, docs: Any) -> Any:
+        return self.function(responses, docs)
+
+
+class Scorer:
+    """Scores every answered doc of one task."""
+
+    def __init__(self, task: Task, predict_only: bool = False):
+        self.task = task
+        self.predict_only = predict_only
+        self.pipelines = build_filter_pipelines(task)
+        self.metrics = [] if predict_only else build_metric_specs(task)
+
+    def score(self, docs: Any, answered: TaskResponses) -> list[SampleResult]:
+        by_doc = answered.by_doc()
+        samples = [
+            SampleResult(doc_id, self.task.target(docs[doc_id], doc_id), answered.prompts.get(doc_id), responses)
+            for doc_id, responses in by_doc.items()
+        ]
+        scorable = [sample for sample in samples if not sample.failures]
+        scorable_docs = [docs[sample.doc_id] for sample in scorable]
+        raw = [self._raw_values(sample.responses) for sample in scorable]
+        for pipeline in self.pipelines:
+            filtered = pipeline.apply(raw, scorable_docs) if pipeline.steps else raw
+            for sample, doc, value in zip(scorable, scorable_docs, filtered):
+                sample.filtered[pipeline.name] = value
+                if not self.predict_only:
+                    sample.scores[pipeline.name] = self._score_doc(sample, doc, value)
+        return samples
+
+    def _raw_values(self, responses: Sequence[Response]) -> list[Any]:
+        if self.task.config.output_type == "generate_until":
+            return [response.value.strip() for response in responses]  # type: ignore[union-attr]
+        return [response.value for response in responses]
+
+    def _score_doc(self, sample: SampleResult, doc: dict[str, Any], filtered: Any) -> dict[str, Any]:
+        if self.task.process_results is not None:
+            values = filtered if isinstance(filtered, list) else [filtered]
+            if self.task.config.output_type != "generate_until":
+                values = [(score.logprob, score.is_greedy) for score in values]
+            returned = self.task.call("process_results", self.task.process_results, doc, values, doc_id=sample.doc_id)
+            if not isinstance(returned, dict):
+                raise DocumentError(f"task {self.task.name} doc {sample.doc_id}: process_results returned {type(returned).__name__}, not a dict")
+            return {spec.name: returned[spec.name] for spec in self.metrics if spec.name in returned}
+        return self._builtin_scores(sample, doc, filtered)
+
+    def _builtin_scores(self, sample: SampleResult, doc: dict[str, Any], filtered: Any) -> dict[str, Any]:
+        output_type = self.task.config.output_type
+        if output_type == "multiple_choice":
+            choices = self.task.choices(doc, sample.doc_id)
+            computed = multiple_choice_scores(filtered, choices, self.task.gold_indices(doc, sample.doc_id, choices))
+            return {spec.name: computed[spec.name] for spec in self.metrics}
+        if output_type == "loglikelihood":
+            computed = loglikelihood_scores(filtered[0])
+            return {spec.name: computed[spec.name] for spec in self.metrics}
+        prediction = filtered[0] if isinstance(filtered, list) else filtered
+        references = self._references(sample.target, doc, sample.doc_id)
+        return {spec.name: GENERATION_METRICS.get(spec.name).score(prediction, references, **spec.options) for spec in self.metrics}
+
+    def _references(self, target: Any, doc: dict[str, Any], doc_id: int) -> list[str]:
+        golds = target if isinstance(target, list) else [target]
+        if self.task.config.doc_to_choice is not None and all(isinstance(gold, int) for gold in golds):
+            choices = self.task.choices(doc, doc_id)
+            return [choices[gold] for gold in golds]
+        return [str(gold) for gold in golds]

@@ -1,0 +1,164 @@
+"""The orchestrator: the seven stages in order, for one RunConfig."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from lmms_eval.api.model import Model
+from lmms_eval.api.request import RequestType
+from lmms_eval.config import RunConfig
+from lmms_eval.engine.aggregate import MetricKey, Score, aggregate_group, aggregate_task
+from lmms_eval.engine.inference import TaskResponses, run_inference
+from lmms_eval.engine.requests import DocWindow, RequestBuilder, iter_requests
+from lmms_eval.engine.scoring import MetricSpec, SampleResult, Scorer
+from lmms_eval.errors import ModelError
+from lmms_eval.models import MODELS
+from lmms_eval.tasks.index import Selection, TaskIndex
+from lmms_eval.tasks.task import PromptSettings, Task
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TaskRun:
+    """One task's journey through the pipeline."""
+
+    task: Task
+    doc_count: int
+    doc_ids: list[int]
+    answered: TaskResponses
+    samples: list[SampleResult]
+    metrics: list[MetricSpec]
+    scores: dict[MetricKey, Score]
+
+    @property
+    def failed_docs(self) -> int:
+        return sum(1 for sample in self.samples if sample.failures)
+
+
+@dataclass
+class Evaluation:
+    run: RunConfig
+    model_class: type[Model]
+    model_args: dict[str, Any]
+    model_identity: str
+    selection: Selection
+    task_runs: dict[str, TaskRun] = field(default_factory=dict)
+    group_scores: dict[str, dict[MetricKey, Score]] = field(default_factory=dict)
+    started_at: float = field(default_factory=time.time)
+    duration: float = 0.0
+
+    @property
+    def failed_requests(self) -> int:
+        return sum(len(run.answered.failures) for run in self.task_runs.values())
+
+
+def select_tasks(run: RunConfig) -> Selection:
+    return TaskIndex.build(run.include_path).select(run.tasks)
+
+
+def build_model(run: RunConfig) -> tuple[type[Model], dict[str, Any], Model]:
+    model_class = MODELS.get(run.model)
+    model_args = run.parsed_model_args()
+    return model_class, model_args, model_class.create(model_args, batch_size=run.batch_size, device=run.device)
+
+
+def evaluate(run: RunConfig, selection: Selection | None = None) -> Evaluation:
+    random_seed, numpy_seed, _torch_seed, _fewshot_seed = run.seeds()
+    _seed_everything(random_seed, numpy_seed)
+    selection = selection or select_tasks(run)
+    model_class, model_args, model = build_model(run)
+    evaluation = Evaluation(run, model_class, model_args, model.identity, selection)
+    try:
+        settings = _prompt_settings(run)
+        for config in selection.configs.values():
+            task = Task(config, settings)
+            evaluation.task_runs[task.name] = evaluate_task(task, model, run)
+    finally:
+        model.close()
+    evaluation.group_scores = score_groups(selection, evaluation.task_runs)
+    evaluation.duration = time.time() - evaluation.started_at
+    return evaluation
+
+
+def evaluate_task(task: Task, model: Model, run: RunConfig) -> TaskRun:
+    request_type = RequestType.GENERATE_UNTIL if task.config.output_type == "generate_until" else RequestType.LOGLIKELIHOOD
+    if not model.supports(request_type):
+        raise ModelError(f"task {task.name} is {task.config.output_type}, which model '{run.model}' cannot answer")
+    scorer = Scorer(task, predict_only=run.predict_only)  # built first: a bad metric fails before inference
+    docs = task.eval_docs()
+    doc_ids = DocWindow(run.offset, run.limit).doc_ids(len(docs))
+    builder = RequestBuilder(task, chat=model.is_chat or run.apply_chat_template)
+    logger.info("%s: %d of %d docs", task.name, len(doc_ids), len(docs))
+    with _progress(task, len(doc_ids)) as progress:
+        answered = run_inference(model, request_type, iter_requests(builder, docs, doc_ids), progress)
+    samples = scorer.score(_without_media(docs, task), answered)
+    scored = [sample for sample in samples if not sample.failures]
+    random_seed = run.seeds()[0]
+    scores = aggregate_task(scored, scorer.metrics, run.bootstrap_iters, random_seed)
+    return TaskRun(task, len(docs), doc_ids, answered, samples, scorer.metrics, scores)
+
+
+def score_groups(selection: Selection, task_runs: dict[str, TaskRun]) -> dict[str, dict[MetricKey, Score]]:
+    """Groups are scored children first, so a group of groups sees its subgroups' scores."""
+    known: dict[str, dict[MetricKey, Score]] = {name: run.scores for name, run in task_runs.items()}
+    group_scores: dict[str, dict[MetricKey, Score]] = {}
+    for node in reversed(selection.groups()):
+        if node.is_tag or not node.config.aggregate_metric_list:
+            continue
+        group_scores[node.name] = known[node.name] = aggregate_group(node, known)
+    return group_scores
+
+
+def _prompt_settings(run: RunConfig) -> PromptSettings:
+    return PromptSettings(
+        model_name=run.model,
+        num_fewshot=run.num_fewshot,
+        fewshot_seed=run.seeds()[3],
+        system_instruction=run.system_instruction,
+        fewshot_as_multiturn=run.fewshot_as_multiturn,
+        gen_kwargs_override=tuple(run.parsed_gen_kwargs().items()),
+    )
+
+
+def _seed_everything(random_seed: int, numpy_seed: int) -> None:
+    """Task code may draw random numbers; seeding keeps such runs reproducible."""
+    import numpy as np
+
+    random.seed(random_seed)
+    np.random.seed(numpy_seed)
+
+
+def _progress(task: Task, doc_count: int) -> Any:
+    from tqdm import tqdm
+
+    requests_per_doc = task.config.repeats if task.config.output_type == "generate_until" else 1
+    total = doc_count * requests_per_doc if task.config.output_type != "multiple_choice" else None
+    return tqdm(total=total, desc=task.name, unit="req", disable=None, leave=False, mininterval=0.5)
+
+
+def _without_media(docs: Any, task: Task) -> Any:
+    """Scoring reads docs again; leaving image/audio/video columns out keeps that cheap
+    (task code opts back in with process_results_use_image)."""
+    features = getattr(docs, "features", None)
+    if task.config.process_results_use_image or features is None:
+        return docs
+    media = [name for name, feature in features.items() if _is_media_feature(feature)]
+    return docs.remove_columns(media) if media else docs
+
+
+def _is_media_feature(feature: Any) -> bool:
+    import datasets
+
+    media_types = tuple(getattr(datasets, name) for name in ("Image", "Audio", "Video") if hasattr(datasets, name))
+    if isinstance(feature, media_types):
+        return True
+    inner = getattr(feature, "feature", None)
+    if isinstance(feature, list) and feature:
+        inner = feature[0]
+    return inner is not None and _is_media_feature(inner)
+

@@ -1,0 +1,1 @@
+"""Per-sample metrics, aggregations and their standard errors, registered by name."""

@@ -1,0 +1,1 @@
+"""Backends that talk to hosted APIs and inference servers over HTTP."""

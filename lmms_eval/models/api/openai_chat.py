@@ -1,0 +1,235 @@
+"""`openai` / `openai_compatible`: any server that speaks OpenAI chat completions.
+
+That is OpenAI itself and the servers people run locally (vLLM, SGLang, Ollama,
+`transformers serve`). Requests go out concurrently over aiohttp: on a 2-core machine it
+sustains several times the request rate of the openai SDK's default transport, which
+matters when a local server answers 256 requests at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import aiohttp
+
+from lmms_eval.api.messages import ChatMessages, to_openai
+from lmms_eval.api.model import Model
+from lmms_eval.api.request import Request
+from lmms_eval.api.response import FailureKind, Response, Usage
+from lmms_eval.errors import ModelError, ServerUnreachableError
+from lmms_eval.models.api.retry import RETRYABLE_STATUSES, RetryPolicy
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+MAX_STOP_SEQUENCES = 4  # the OpenAI API's limit; longer lists are also applied client-side
+
+
+class _Retryable(Exception):
+    def __init__(self, kind: FailureKind, message: str, retry_after: str | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.retry_after = retry_after
+
+
+class _Final(Exception):
+    def __init__(self, kind: FailureKind, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+class OpenAIChat(Model):
+    is_chat = True
+    secret_args = ("api_key",)
+
+    def __init__(
+        self,
+        model: str | None = None,
+        model_version: str | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        num_concurrent: int = 16,
+        max_retries: int = 5,
+        timeout: float = 120.0,
+        retry_base_delay: float = 1.0,
+        max_retry_delay: float = 60.0,
+        max_new_tokens: int = 1024,
+        image_format: str = "PNG",
+        **unused: Any,
+    ) -> None:
+        super().__init__(**unused)
+        if num_concurrent < 1:
+            raise ModelError("num_concurrent must be at least 1")
+        if image_format.upper() not in ("PNG", "JPEG"):
+            raise ModelError(f"image_format must be PNG or JPEG, not {image_format}")
+        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or DEFAULT_BASE_URL).rstrip("/")
+        self.api_key = api_key or os.environ.get("OPENAI_API_KEY")
+        self.num_concurrent = int(num_concurrent)
+        self.timeout = float(timeout)
+        self.retry = RetryPolicy(int(max_retries), float(retry_base_delay), float(max_retry_delay))
+        self.max_new_tokens = int(max_new_tokens)
+        self.image_format = image_format.upper()
+        self.model = model or model_version or self._only_served_model()
+        self._server_down = False
+
+    @property
+    def identity(self) -> str:
+        return self.model
+
+    # --- connection checks ----------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+
+    def _only_served_model(self) -> str:
+        """Without a `model` arg, use the model the server lists (local servers serve one)."""
+        listed = asyncio.run(self._list_models())
+        if not listed:
+            raise ModelError(f"{self.base_url}/models lists no model; pass model=NAME in --model_args")
+        if len(listed) > 1:
+            logger.warning("%s serves %d models; using '%s' (pass model=NAME to choose)", self.base_url, len(listed), listed[0])
+        return listed[0]
+
+    async def _list_models(self) -> list[str]:
+        url = f"{self.base_url}/models"
+        try:
+            async with aiohttp.ClientSession(headers=self._headers(), trust_env=True) as session:
+                async with session.get(url, timeout=aiohttp.ClientTimeout(total=min(self.timeout, 30.0))) as reply:
+                    if reply.status in (401, 403):
+                        raise ModelError(f"{url} refused the API key (HTTP {reply.status}); set api_key or OPENAI_API_KEY")
+                    if reply.status != 200:
+                        raise ModelError(f"{url} answered HTTP {reply.status}; pass model=NAME in --model_args")
+                    body = await reply.json(content_type=None)
+        except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as error:
+            raise ServerUnreachableError(f"cannot reach {self.base_url}: {error or type(error).__name__}") from None
+        return [entry["id"] for entry in body.get("data", []) if isinstance(entry, dict) and "id" in entry]
+
+    # --- generation -----------------------------------------------------------------------
+
+    def generate_until(self, requests: Iterable[Request]) -> Iterator[Response]:
+        loop = asyncio.new_event_loop()
+        session = loop.run_until_complete(self._open_session())
+        pending: set[asyncio.Task[Response]] = set()
+        try:
+            yield from self._drive(loop, session, iter(requests), pending)
+        finally:
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(session.close())
+            loop.close()
+
+    async def _open_session(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(limit=self.num_concurrent)
+        return aiohttp.ClientSession(headers=self._headers(), connector=connector, trust_env=True)
+
+    def _drive(self, loop: asyncio.AbstractEventLoop, session: aiohttp.ClientSession, requests: Iterator[Request], pending: set) -> Iterator[Response]:
+        """Keep `num_concurrent` requests in flight; a new one is built (and its images
+        encoded) only when a slot frees, so memory stays flat however long the task."""
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < self.num_concurrent:
+                request = next(requests, None)
+                if request is None:
+                    exhausted = True
+                else:
+                    pending.add(loop.create_task(self._answer(session, request)))
+            if not pending:
+                return
+            done, _ = loop.run_until_complete(asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED))
+            for task in done:
+                pending.discard(task)
+                yield task.result()
+
+    async def _answer(self, session: aiohttp.ClientSession, request: Request) -> Response:
+        try:
+            payload = self._payload(request)
+        except ValueError as error:
+            return Response.failed(request, FailureKind.REJECTED, str(error), attempts=0)
+        attempt = 0
+        while True:
+            attempt += 1
+            if self._server_down:
+                return Response.failed(request, FailureKind.CONNECTION, f"not sent: {self.base_url} stopped answering", attempts=attempt - 1)
+            try:
+                text, usage = await self._post(session, payload)
+                return Response.generated(request, _truncate(text, request.gen_kwargs.get("until")), usage)
+            except _Final as failure:
+                return Response.failed(request, failure.kind, str(failure), attempts=attempt)
+            except _Retryable as failure:
+                if attempt > self.retry.max_retries:
+                    if failure.kind is FailureKind.CONNECTION:
+                        self._server_down = True  # fail the rest fast instead of retrying each
+                    return Response.failed(request, failure.kind, str(failure), attempts=attempt)
+                await asyncio.sleep(self.retry.delay(attempt, failure.retry_after))
+
+    async def _post(self, session: aiohttp.ClientSession, payload: dict[str, Any]) -> tuple[str, Usage | None]:
+        url = f"{self.base_url}/chat/completions"
+        try:
+            async with session.post(url, json=payload, timeout=aiohttp.ClientTimeout(total=self.timeout)) as reply:
+                if reply.status != 200:
+                    message = f"HTTP {reply.status}: {_error_message(await reply.text())}"
+                    if reply.status in RETRYABLE_STATUSES:
+                        kind = FailureKind.RATE_LIMITED if reply.status == 429 else FailureKind.SERVER_ERROR
+                        raise _Retryable(kind, message, reply.headers.get("Retry-After"))
+                    raise _Final(FailureKind.REJECTED, message)
+                body = await reply.read()
+        except asyncio.TimeoutError:
+            raise _Retryable(FailureKind.TIMEOUT, f"no answer within {self.timeout:g} s") from None
+        except aiohttp.ClientError as error:
+            raise _Retryable(FailureKind.CONNECTION, f"{type(error).__name__}: {error}") from None
+        return _parse_completion(body)
+
+    def _payload(self, request: Request) -> dict[str, Any]:
+        messages = request.context if isinstance(request.context, ChatMessages) else ChatMessages.build(request.context, request.visuals)
+        payload: dict[str, Any] = {"model": self.model, "messages": to_openai(messages, self.image_format)}
+        payload.update(self._sampling(request.gen_kwargs))
+        return payload
+
+    def _sampling(self, gen_kwargs: Any) -> dict[str, Any]:
+        """Task generation kwargs in OpenAI's names; keys it has no equivalent for are dropped."""
+        options: dict[str, Any] = {"max_tokens": int(gen_kwargs.get("max_new_tokens") or self.max_new_tokens)}
+        sampling = bool(gen_kwargs.get("do_sample", False)) or float(gen_kwargs.get("temperature", 0) or 0) > 0
+        options["temperature"] = float(gen_kwargs.get("temperature", 1.0)) if sampling else 0.0
+        if sampling and gen_kwargs.get("top_p") is not None:
+            options["top_p"] = float(gen_kwargs["top_p"])
+        stops = [stop for stop in (gen_kwargs.get("until") or []) if stop]
+        if stops:
+            options["stop"] = stops[:MAX_STOP_SEQUENCES]
+        if gen_kwargs.get("seed") is not None:
+            options["seed"] = int(gen_kwargs["seed"])
+        return options
+
+
+def _parse_completion(body: bytes) -> tuple[str, Usage | None]:
+    try:
+        data = json.loads(body)
+        content = data["choices"][0]["message"].get("content")
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        raise _Final(FailureKind.BAD_RESPONSE, f"not a chat completion: {body[:200]!r}") from None
+    if content is None:
+        raise _Final(FailureKind.BAD_RESPONSE, "the completion has no text content (refusal or tool call)")
+    usage = data.get("usage") or {}
+    tokens = Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)) if usage else None
+    return content, tokens
+
+
+def _error_message(text: str) -> str:
+    try:
+        return str(json.loads(text)["error"]["message"])[:300]
+    except (ValueError, KeyError, TypeError):
+        return text.strip()[:300] or "(empty body)"
+
+
+def _truncate(text: str, stops: Any) -> str:
+    """Cut at the first stop sequence: servers honour only the first few (or none)."""
+    for stop in stops or ():
+        if stop and stop in text:
+            text = text[: text.index(stop)]
+    return text

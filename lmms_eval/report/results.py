@@ -1,0 +1,116 @@
+"""The results JSON, in lmms-eval's layout plus provenance (versions, seeds, hashes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from lmms_eval.engine.aggregate import MetricKey, Score
+from lmms_eval.evaluator import Evaluation, TaskRun
+
+
+STDERR_UNKNOWN = "N/A"
+_RECORDED_PACKAGES = ("lmms-eval", "datasets", "numpy", "aiohttp", "pillow", "torch", "transformers", "accelerate")
+
+
+def build_results(evaluation: Evaluation) -> dict[str, Any]:
+    runs = evaluation.task_runs
+    groups = evaluation.selection.groups()
+    real_groups = [node for node in groups if not node.is_tag]
+    run = evaluation.run
+    random_seed, numpy_seed, torch_seed, fewshot_seed = run.seeds()
+    return {
+        "results": {name: _score_entry(task_run.task.config.task_alias or name, task_run.scores) for name, task_run in runs.items()},
+        "groups": {
+            node.name: _score_entry(node.config.group_alias or node.name, evaluation.group_scores[node.name])
+            for node in real_groups
+            if node.name in evaluation.group_scores
+        },
+        "group_subtasks": {node.name: node.child_names() for node in real_groups},
+        "configs": {name: task_run.task.config.to_dict() for name, task_run in runs.items()},
+        "versions": {**{name: task_run.task.config.version for name, task_run in runs.items()}, **{node.name: node.config.metadata.get("version") for node in real_groups}},
+        "n-shot": {name: task_run.task.num_fewshot for name, task_run in runs.items()},
+        "higher_is_better": {name: {spec.name: spec.higher_is_better for spec in task_run.metrics} for name, task_run in runs.items()},
+        "n-samples": {name: {"original": task_run.doc_count, "effective": len(task_run.doc_ids)} for name, task_run in runs.items()},
+        "requests": {name: _request_summary(task_run) for name, task_run in runs.items()},
+        "config": {
+            "model": run.model,
+            "model_args": evaluation.model_args,
+            "batch_size": run.batch_size,
+            "device": run.device,
+            "limit": run.limit,
+            "offset": run.offset,
+            "bootstrap_iters": run.bootstrap_iters,
+            "gen_kwargs": run.parsed_gen_kwargs(),
+            "num_fewshot": run.num_fewshot,
+            "apply_chat_template": run.apply_chat_template,
+            "fewshot_as_multiturn": run.fewshot_as_multiturn,
+            "system_instruction": run.system_instruction,
+            "predict_only": run.predict_only,
+            "random_seed": random_seed,
+            "numpy_seed": numpy_seed,
+            "torch_seed": torch_seed,
+            "fewshot_seed": fewshot_seed,
+        },
+        "task_hashes": {name: task_run.task.config.prompt_hash() for name, task_run in runs.items()},
+        "model_name": evaluation.model_identity,
+        "model_name_sanitized": sanitize_model_name(evaluation.model_identity),
+        "source": "live",
+        "date": dt.datetime.fromtimestamp(evaluation.started_at, dt.timezone.utc).isoformat(),
+        "total_evaluation_time_seconds": round(evaluation.duration, 3),
+        "git_hash": _git_commit(),
+        "python_version": sys.version.split()[0],
+        "package_versions": _package_versions(),
+    }
+
+
+def _score_entry(alias: str, scores: dict[MetricKey, Score]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"alias": alias}
+    for (metric, filter_name), score in scores.items():
+        entry[f"{metric},{filter_name}"] = score.value
+        entry[f"{metric}_stderr,{filter_name}"] = score.stderr if score.stderr is not None else STDERR_UNKNOWN
+    return entry
+
+
+def _request_summary(task_run: TaskRun) -> dict[str, Any]:
+    answered = task_run.answered
+    usage = answered.usage()
+    return {
+        "total": len(answered.responses),
+        "failed": len(answered.failures),
+        "failed_docs": task_run.failed_docs,
+        "failure_kinds": answered.failure_kinds(),
+        "usage": {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens},
+    }
+
+
+def sanitize_model_name(name: str) -> str:
+    """A model id as a folder name: `org/model` becomes `org__model`."""
+    cleaned = name.strip().replace("/", "__").replace("\\", "__")
+    return "".join(char if char.isalnum() or char in "._-" else "_" for char in cleaned) or "model"
+
+
+def _git_commit() -> str | None:
+    try:
+        completed = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return completed.stdout.strip() or None if completed.returncode == 0 else None
+
+
+def _package_versions() -> dict[str, str]:
+    versions = {}
+    for name in _RECORDED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+

@@ -1,0 +1,47 @@
+"""Per-sample logs: one JSON line per evaluated doc."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lmms_eval.api.response import LoglikelihoodScore, Response
+from lmms_eval.engine.scoring import SampleResult
+from lmms_eval.evaluator import TaskRun
+
+
+def sample_rows(task_run: TaskRun) -> list[dict[str, Any]]:
+    config = task_run.task.config
+    return [_row(config.task, config.version, sample) for sample in task_run.samples]
+
+
+def _row(task: str, version: Any, sample: SampleResult) -> dict[str, Any]:
+    return {
+        "task": task,
+        "task_version": version,
+        "doc_id": sample.doc_id,
+        "target": sample.target,
+        "prompt": sample.prompt,
+        "request_keys": [response.key for response in sample.responses],
+        "resps": [_raw(response) for response in sample.responses],
+        "filtered_resps": {name: _plain(value) for name, value in sample.filtered.items()},
+        "scores": sample.scores,
+        "failures": [
+            {"index": response.origin.index, "kind": response.failure.kind.value, "message": response.failure.message, "attempts": response.failure.attempts}
+            for response in sample.responses
+            if response.failure is not None
+        ],
+    }
+
+
+def _raw(response: Response) -> Any:
+    if response.failure is not None:
+        return None
+    return _plain(response.value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, LoglikelihoodScore):
+        return [value.logprob, value.is_greedy]
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value

@@ -1,0 +1,72 @@
+"""Loading a task's documents through HF `datasets`."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from lmms_eval.errors import DatasetLoadError
+from lmms_eval.tasks.config import TaskConfig
+
+logger = logging.getLogger(__name__)
+
+# lmms-eval dataset_kwargs that are instructions to the harness, not load_dataset arguments.
+_HARNESS_FLAGS = frozenset(
+    {"video", "cache_dir", "force_download", "force_unzip", "create_link", "From_YouTube", "builder_script", "load_from_disk", "max_retries"}
+)
+_MEDIA_ARCHIVE_FLAGS = frozenset({"video", "force_unzip", "create_link", "From_YouTube"})
+
+
+def load_splits(config: TaskConfig) -> Any:
+    """The task's `DatasetDict` (or a dict of split -> Dataset)."""
+    import datasets
+
+    kwargs = dict(config.dataset_kwargs or {})
+    unsupported = sorted(_MEDIA_ARCHIVE_FLAGS & {k for k, v in kwargs.items() if v})
+    if unsupported:
+        raise DatasetLoadError(f"task {config.task}: dataset_kwargs {', '.join(unsupported)} (media archives) are not supported yet")
+    base_dir = Path(config.source).parent if config.source else Path.cwd()
+    try:
+        if kwargs.get("load_from_disk"):
+            return datasets.load_from_disk(str(_local_path(config.dataset_path, base_dir)))
+        load_kwargs = {k: v for k, v in kwargs.items() if k not in _HARNESS_FLAGS}
+        if "data_files" in load_kwargs:
+            load_kwargs["data_files"] = _resolve_data_files(load_kwargs["data_files"], base_dir)
+        if "data_dir" in load_kwargs:
+            load_kwargs["data_dir"] = str(_local_path(load_kwargs["data_dir"], base_dir))
+        path = config.dataset_path
+        local = _local_path(path, base_dir)
+        if local.exists():
+            path = str(local)
+        return datasets.load_dataset(path, config.dataset_name, **load_kwargs)
+    except DatasetLoadError:
+        raise
+    except Exception as error:  # datasets raises many types; the user needs one line
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise DatasetLoadError(f"task {config.task} ({config.source}): cannot load dataset '{config.dataset_path}': {message}") from error
+
+
+def _local_path(path: str | None, base_dir: Path) -> Path:
+    candidate = Path(path or "")
+    if candidate.is_absolute() or not (base_dir / candidate).exists():
+        return candidate
+    return base_dir / candidate
+
+
+def _resolve_data_files(data_files: Any, base_dir: Path) -> Any:
+    """`data_files` paths are relative to the task YAML's folder."""
+    if isinstance(data_files, str):
+        return str(base_dir / data_files) if not Path(data_files).is_absolute() and "://" not in data_files else data_files
+    if isinstance(data_files, list):
+        return [_resolve_data_files(item, base_dir) for item in data_files]
+    if isinstance(data_files, dict):
+        return {split: _resolve_data_files(files, base_dir) for split, files in data_files.items()}
+    return data_files
+
+
+def split_of(splits: Any, name: str, config: TaskConfig) -> Any:
+    if name not in splits:
+        available = ", ".join(splits.keys())
+        raise DatasetLoadError(f"task {config.task}: dataset has no split '{name}' (it has: {available})")
+    return splits[name]

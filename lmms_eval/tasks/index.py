@@ -1,0 +1,174 @@
+"""Finding tasks: a recursive scan of YAML folders, and name resolution for `--tasks`."""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lmms_eval.errors import TaskConfigError, UnknownNameError
+from lmms_eval.tasks.config import GroupConfig, TaskConfig
+from lmms_eval.tasks.yaml_io import load_with_includes
+
+BUILTIN_TASK_DIR = Path(__file__).parent
+
+
+@dataclass
+class GroupNode:
+    """A selected group with its resolved members (task names or nested groups)."""
+
+    config: GroupConfig
+    children: list[str | GroupNode]
+    is_tag: bool = False  # tags gather tasks but never report a combined score
+
+    @property
+    def name(self) -> str:
+        return self.config.group
+
+    def child_names(self) -> list[str]:
+        return [child.name if isinstance(child, GroupNode) else child for child in self.children]
+
+    def leaf_tasks(self) -> list[str]:
+        names: list[str] = []
+        for child in self.children:
+            names.extend(child.leaf_tasks() if isinstance(child, GroupNode) else [child])
+        return names
+
+
+@dataclass
+class Selection:
+    """What `--tasks` asked for: top-level entries in order, and each leaf task's config."""
+
+    roots: list[str | GroupNode] = field(default_factory=list)
+    configs: dict[str, TaskConfig] = field(default_factory=dict)
+
+    def task_names(self) -> list[str]:
+        return list(self.configs)
+
+    def groups(self) -> list[GroupNode]:
+        """Every selected group, parents before their children."""
+        found: list[GroupNode] = []
+        pending = [root for root in self.roots if isinstance(root, GroupNode)]
+        while pending:
+            node = pending.pop(0)
+            found.append(node)
+            pending.extend(child for child in node.children if isinstance(child, GroupNode))
+        return found
+
+
+class TaskIndex:
+    """Every task, group and tag found under the built-in folder and `--include_path`s."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[str, tuple[Path, dict[str, Any]]] = {}
+        self.groups: dict[str, GroupConfig] = {}
+        self.tags: dict[str, list[str]] = {}
+
+    @classmethod
+    def build(cls, include_paths: Iterable[str | Path] = (), include_builtin: bool = True) -> TaskIndex:
+        index = cls()
+        roots = ([BUILTIN_TASK_DIR] if include_builtin else []) + [Path(p) for p in include_paths]
+        for root in roots:
+            if not root.exists():
+                raise TaskConfigError("--include_path does not exist", path=str(root))
+            files = [root] if root.is_file() else sorted(root.rglob("*.yaml"))
+            for path in files:
+                index.add_file(path)
+        return index
+
+    def add_file(self, path: Path) -> None:
+        raw = load_with_includes(path)
+        source = str(path)
+        if "group" in raw and isinstance(raw.get("task"), list):
+            self._add_group(GroupConfig.from_dict(raw, source))
+        elif isinstance(raw.get("task"), str):
+            config = TaskConfig.from_dict(raw, source)  # validates keys now: errors surface before any work
+            self._claim_name(config.task, source)
+            self.tasks[config.task] = (path, raw)
+            for tag in config.tag:
+                self.tags.setdefault(tag, []).append(config.task)
+        # Anything else is a template meant for `include`.
+
+    def _add_group(self, config: GroupConfig) -> None:
+        self._claim_name(config.group, config.source)
+        self.groups[config.group] = config
+
+    def _claim_name(self, name: str, source: str) -> None:
+        if name in self.tasks:
+            previous = str(self.tasks[name][0])
+        elif name in self.groups:
+            previous = self.groups[name].source
+        else:
+            return
+        if previous != source:
+            raise TaskConfigError(f"name '{name}' is already defined in {previous}", path=source, key="task")
+
+    # --- resolution -----------------------------------------------------------------
+
+    def all_names(self) -> list[str]:
+        return sorted({*self.tasks, *self.groups, *self.tags})
+
+    def select(self, requested: Iterable[str]) -> Selection:
+        selection = Selection()
+        for item in requested:
+            for name in self._expand_pattern(item):
+                selection.roots.append(self._resolve(name, selection, ()))
+        return selection
+
+    def task_config(self, name: str, overrides: dict[str, Any] | None = None) -> TaskConfig:
+        path, raw = self.tasks[name]
+        return TaskConfig.from_dict({**raw, **(overrides or {})}, str(path))
+
+    def _expand_pattern(self, item: str) -> list[str]:
+        if item.endswith(".yaml") and Path(item).is_file():
+            raw = load_with_includes(Path(item))
+            self.add_file(Path(item))
+            return [raw["group"] if "group" in raw and isinstance(raw.get("task"), list) else raw["task"]]
+        if any(char in item for char in "*?["):
+            matches = sorted(name for name in {*self.tasks, *self.groups} if fnmatch.fnmatchcase(name, item))
+            if not matches:
+                raise UnknownNameError(f"no task or group matches '{item}'")
+            return matches
+        return [item]
+
+    def _resolve(self, entry: Any, selection: Selection, parents: tuple[str, ...]) -> str | GroupNode:
+        if isinstance(entry, dict):
+            return self._resolve_inline(entry, selection, parents)
+        name = str(entry)
+        if name in parents:
+            raise TaskConfigError(f"group cycle: {' -> '.join((*parents, name))}", path=self.groups[name].source)
+        if name in self.tasks:
+            selection.configs.setdefault(name, self.task_config(name))
+            return name
+        if name in self.groups:
+            return self._resolve_group(self.groups[name], selection, parents)
+        if name in self.tags:
+            node = self._resolve_group(GroupConfig(group=name, task=list(self.tags[name])), selection, parents)
+            node.is_tag = True
+            return node
+        raise UnknownNameError(self._unknown_message(name))
+
+    def _resolve_group(self, config: GroupConfig, selection: Selection, parents: tuple[str, ...]) -> GroupNode:
+        children = [self._resolve(member, selection, (*parents, config.group)) for member in config.task]
+        return GroupNode(config, children)
+
+    def _resolve_inline(self, entry: dict[str, Any], selection: Selection, parents: tuple[str, ...]) -> str | GroupNode:
+        if "group" in entry:
+            return self._resolve_group(GroupConfig.from_dict(entry, "inline group"), selection, parents)
+        name = entry.get("task")
+        if not isinstance(name, str):
+            raise TaskConfigError("an inline entry needs a 'task' or 'group' name", path=" -> ".join(parents), key="task")
+        overrides = {k: v for k, v in entry.items() if k != "task"}
+        if name in self.tasks:
+            selection.configs[name] = self.task_config(name, overrides)
+        else:
+            selection.configs[name] = TaskConfig.from_dict(entry, f"inline task in group {' -> '.join(parents)}")
+        return name
+
+    def _unknown_message(self, name: str) -> str:
+        close = difflib.get_close_matches(name, self.all_names(), n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        return f"unknown task, group or tag '{name}'{hint} (see `lmms-eval --tasks list`)"

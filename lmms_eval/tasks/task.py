@@ -1,0 +1,192 @@
+"""A task at run time: its documents, and what each document asks and expects."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lmms_eval.errors import DocumentError, TaskConfigError
+from lmms_eval.tasks.config import TaskConfig
+from lmms_eval.tasks.dataset import load_splits, split_of
+from lmms_eval.tasks.templates import DocFn, choices_function, doc_function
+
+DEFAULT_STOP = ["\n\n"]
+
+
+@dataclass(frozen=True)
+class PromptSettings:
+    """Run-wide choices that shape prompts (from the CLI, not the YAML)."""
+
+    model_name: str = ""
+    num_fewshot: int | None = None
+    fewshot_seed: int = 1234
+    system_instruction: str | None = None
+    fewshot_as_multiturn: bool = False
+    gen_kwargs_override: tuple[tuple[str, Any], ...] = ()
+
+
+class Task:
+    """Builds from a `TaskConfig`; functions are resolved here, data loads on first use."""
+
+    def __init__(self, config: TaskConfig, settings: PromptSettings):
+        self.config = config
+        self.settings = settings
+        self.name = config.task
+        self.prompt_kwargs = _entry_for_model(config.lmms_eval_specific_kwargs, settings.model_name)
+        target_kwargs = _entry_for_model(config.model_specific_target_kwargs, settings.model_name)
+        self._doc_to_text = self._function("doc_to_text", self.prompt_kwargs)
+        self._doc_to_visual = self._function("doc_to_visual")
+        self._doc_to_messages = self._function("doc_to_messages", self.prompt_kwargs)
+        self._doc_to_target = self._function("doc_to_target", target_kwargs)
+        self._doc_to_choice = choices_function(config.doc_to_choice)
+        self.process_results = self._function("process_results")
+        self._process_docs = config.process_docs.resolve("process_docs") if config.process_docs else None
+        self.num_fewshot = settings.num_fewshot if settings.num_fewshot is not None else (config.num_fewshot or 0)
+        self.generation_kwargs = self._generation_kwargs()
+        self._splits: Any = None
+        self._fewshot_docs: Any = None
+
+    def _function(self, key: str, extra_arg: Any = None) -> DocFn | None:
+        return doc_function(getattr(self.config, key), key, extra_arg)
+
+    # --- documents --------------------------------------------------------------------
+
+    def eval_docs(self) -> Any:
+        """The evaluated split, after process_docs (a `datasets.Dataset` or a list)."""
+        return self._split(self.config.eval_split)
+
+    def _split(self, name: str) -> Any:
+        if self._splits is None:
+            self._splits = load_splits(self.config)
+        docs = split_of(self._splits, name, self.config)
+        if self._process_docs is not None:
+            docs = self.call("process_docs", self._process_docs, docs, doc_id=None)
+        return docs
+
+    def fewshot_examples(self, doc_id: int) -> list[dict[str, Any]]:
+        """`num_fewshot` example docs for one doc, chosen from a seed and the doc id alone,
+        so the choice is the same on every rank and at every batch size."""
+        if self.num_fewshot <= 0:
+            return []
+        pool = self._fewshot_pool()
+        same_split = self._fewshot_split_name() == self.config.eval_split
+        candidates = [i for i in range(len(pool)) if not (same_split and i == doc_id)]
+        if len(candidates) < self.num_fewshot:
+            raise TaskConfigError(
+                f"task {self.name}: {self.num_fewshot}-shot needs {self.num_fewshot} examples, the split has {len(candidates)}",
+                path=self.config.source,
+                key="num_fewshot",
+            )
+        if self.config.fewshot_config.get("sampler", "default") == "first_n":
+            chosen = candidates[: self.num_fewshot]
+        else:
+            chosen = random.Random(f"{self.settings.fewshot_seed}:{self.name}:{doc_id}").sample(candidates, self.num_fewshot)
+        return [pool[i] for i in chosen]
+
+    def _fewshot_split_name(self) -> str:
+        config = self.config
+        name = config.fewshot_split or config.training_split or (config.validation_split if config.test_split else None)
+        if name is None:
+            raise TaskConfigError(
+                f"task {self.name}: few-shot needs fewshot_split or training_split", path=config.source, key="num_fewshot"
+            )
+        return name
+
+    def _fewshot_pool(self) -> Any:
+        if self._fewshot_docs is None:
+            self._fewshot_docs = self._split(self._fewshot_split_name())
+        return self._fewshot_docs
+
+    # --- what a doc asks and expects ------------------------------------------------------
+
+    def text(self, doc: dict[str, Any], doc_id: int | None) -> str:
+        if self._doc_to_text is None:
+            raise TaskConfigError(f"task {self.name} has no doc_to_text", path=self.config.source, key="doc_to_text")
+        return str(self.call("doc_to_text", self._doc_to_text, doc, doc_id=doc_id))
+
+    def visuals(self, doc: dict[str, Any], doc_id: int) -> list[Any]:
+        if self._doc_to_visual is None:
+            return []
+        visuals = self.call("doc_to_visual", self._doc_to_visual, doc, doc_id=doc_id)
+        if visuals is None:
+            return []
+        return list(visuals) if isinstance(visuals, (list, tuple)) else [visuals]
+
+    def raw_messages(self, doc: dict[str, Any], doc_id: int) -> list[dict[str, Any]] | None:
+        if self._doc_to_messages is None:
+            return None
+        return self.call("doc_to_messages", self._doc_to_messages, doc, doc_id=doc_id)
+
+    def target(self, doc: dict[str, Any], doc_id: int | None) -> Any:
+        if self._doc_to_target is None:
+            return None
+        target = self.call("doc_to_target", self._doc_to_target, doc, doc_id=doc_id)
+        if self._doc_to_choice is not None and isinstance(target, str) and target.strip().isdigit():
+            return int(target.strip())
+        return target
+
+    def choices(self, doc: dict[str, Any], doc_id: int | None) -> list[str]:
+        if self._doc_to_choice is None:
+            raise TaskConfigError(f"task {self.name} has no doc_to_choice", path=self.config.source, key="doc_to_choice")
+        choices = self.call("doc_to_choice", self._doc_to_choice, doc, doc_id=doc_id)
+        if not isinstance(choices, (list, tuple)) or not choices:
+            raise DocumentError(f"task {self.name} doc {doc_id}: doc_to_choice gave {choices!r}, not a list of choices")
+        return [str(choice) for choice in choices]
+
+    def target_text(self, doc: dict[str, Any], doc_id: int | None) -> str:
+        """The gold answer as text (for few-shot examples)."""
+        target = self.target(doc, doc_id)
+        if isinstance(target, list):
+            target = target[0]
+        if isinstance(target, int) and self._doc_to_choice is not None:
+            return self.choices(doc, doc_id)[target]
+        return str(target)
+
+    def gold_indices(self, doc: dict[str, Any], doc_id: int, choices: list[str]) -> list[int]:
+        """For multiple choice: the index (or indices) of the right choice."""
+        target = self.target(doc, doc_id)
+        golds = target if isinstance(target, list) else [target]
+        indices = []
+        for gold in golds:
+            if isinstance(gold, int):
+                indices.append(gold)
+            elif str(gold) in choices:
+                indices.append(choices.index(str(gold)))
+            else:
+                raise DocumentError(f"task {self.name} doc {doc_id}: target {gold!r} is neither an index nor one of the choices")
+        return indices
+
+    def call(self, key: str, function: Callable[..., Any], *args: Any, doc_id: int | None) -> Any:
+        """Run task code; a failure names the task, the key and the doc."""
+        try:
+            return function(*args)
+        except (DocumentError, TaskConfigError):
+            raise
+        except Exception as error:
+            where = f"doc {doc_id}" if doc_id is not None else "the dataset"
+            raise DocumentError(f"task {self.name} {where}: {key} raised {type(error).__name__}: {error}") from error
+
+    # --- generation settings ----------------------------------------------------------------
+
+    def _generation_kwargs(self) -> dict[str, Any]:
+        """lmms-eval's defaults: no kwargs at all means greedy up to a blank line; kwargs
+        without `until` get the blank-line stop added. Then per-model and CLI overrides."""
+        configured = self.config.generation_kwargs
+        kwargs = {"until": list(DEFAULT_STOP), "do_sample": False} if configured is None else dict(configured)
+        kwargs.setdefault("until", list(DEFAULT_STOP))
+        if isinstance(kwargs["until"], str):
+            kwargs["until"] = [kwargs["until"]]
+        model_overrides = self.config.model_specific_generation_kwargs.get(self.settings.model_name)
+        if isinstance(model_overrides, dict):
+            kwargs.update(model_overrides)
+        kwargs.update(dict(self.settings.gen_kwargs_override))
+        return kwargs
+
+
+def _entry_for_model(per_model: Any, model_name: str) -> Any:
+    """lmms-eval picks the entry named after the model, else `default`; never a merge."""
+    if not isinstance(per_model, dict):
+        return per_model
+    return per_model.get(model_name, per_model.get("default"))

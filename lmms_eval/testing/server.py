@@ -1,0 +1,409 @@
+"""An offline OpenAI-compatible chat server whose "model" reads the colours of images.
+
+The end-to-end tests, the benchmark scripts and ``lmms-eval demo`` need a real HTTP peer
+that speaks the OpenAI chat-completions protocol, answers deterministically and costs
+nothing to run. This server answers with the palette colour nearest to each image's mean
+pixel, so a right answer proves the image bytes crossed the wire intact; it can also add
+latency and inject HTTP faults to exercise client concurrency and retry paths.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import binascii
+import hashlib
+import io
+import itertools
+import json
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from aiohttp import web
+from PIL import Image
+
+PALETTE: dict[str, tuple[int, int, int]] = {
+    "red": (220, 30, 30),
+    "green": (30, 160, 60),
+    "blue": (30, 60, 220),
+    "yellow": (240, 220, 40),
+    "black": (10, 10, 10),
+    "white": (245, 245, 245),
+    "orange": (245, 140, 20),
+    "purple": (130, 40, 160),
+}
+
+HOST = "127.0.0.1"
+MAX_BODY_BYTES = 64 * 1024 * 1024  # base64 images of benchmark size must pass
+IMAGE_PROMPT_TOKENS = 10
+LISTEN_BACKLOG = 1024  # benchmarks open hundreds of connections at once
+SHUTDOWN_GRACE_S = 1.0  # stop() must not hang for aiohttp's 60 s default on in-flight requests
+SENTENCE_CUE = "Answer in a sentence."
+CAPITALS_CUE = "Answer in capitals."
+
+Parts = list[dict[str, Any]]  # a message's content in OpenAI's list-of-parts form
+
+
+def nearest_colour(rgb: tuple[float, float, float]) -> str:
+    """Name the PALETTE colour nearest to ``rgb`` (Euclidean distance in RGB space)."""
+    return min(PALETTE, key=lambda name: sum((c - p) ** 2 for c, p in zip(rgb, PALETTE[name])))
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    """Which requests fail, and how, so clients' retry handling can be tested deterministically.
+
+    Selection hashes the raw request body, so the same request is faulty on every try and
+    a client that retries it sees ``failures`` errors and then an answer.
+    """
+
+    status: int
+    every: int = 3
+    failures: int = 1
+    retry_after: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 400 <= self.status <= 599:
+            raise ValueError(f"fault status must be an HTTP error status, got {self.status}")
+        if self.every < 1 or self.failures < 0:
+            raise ValueError("fault 'every' must be >= 1 and 'failures' >= 0")
+
+    def selects(self, digest: str) -> bool:
+        """Whether a request whose body has this sha256 hex digest is a faulty one."""
+        return int(digest, 16) % self.every == 0
+
+
+class _RequestError(Exception):
+    """A client mistake, answered with HTTP 400 in the OpenAI error shape."""
+
+    def __init__(self, message: str, param: str | None = None):
+        super().__init__(message)
+        self.param = param
+
+
+def _error_type(status: int) -> str:
+    if status == 429:
+        return "rate_limit_error"
+    return "server_error" if status >= 500 else "invalid_request_error"
+
+
+def _error_response(
+    status: int, message: str, *, param: str | None = None, headers: dict[str, str] | None = None
+) -> web.Response:
+    """An error in the shape the OpenAI SDK parses into its typed exceptions."""
+    error = {"message": message, "type": _error_type(status), "param": param, "code": None}
+    return web.json_response({"error": error}, status=status, headers=headers)
+
+
+def _parse_request(raw: bytes) -> dict[str, Any]:
+    """Decode and check the fields every chat request needs before any work is done."""
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise _RequestError(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise _RequestError("request body must be a JSON object")
+    if not isinstance(body.get("model"), str):
+        raise _RequestError("'model' is required and must be a string", "model")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+        raise _RequestError("'messages' is required and must be a list of objects", "messages")
+    return body
+
+
+def _content_parts(message: dict[str, Any]) -> Parts:
+    """A message's content as a list of parts; a plain string is one text part."""
+    content = message.get("content")
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    if isinstance(content, list) and all(isinstance(part, dict) for part in content):
+        return content
+    raise _RequestError("message content must be a string or a list of parts", "messages")
+
+
+def _text_of(parts: Parts) -> str:
+    return "\n".join(str(part.get("text", "")) for part in parts if part.get("type") == "text")
+
+
+def _image_parts(parts: Parts) -> Parts:
+    return [part for part in parts if part.get("type") == "image_url"]
+
+
+def _image_colour(part: dict[str, Any]) -> str:
+    """Decode an ``image_url`` part's data URL and name the colour of its mean pixel."""
+    image_url = part.get("image_url")
+    url = image_url.get("url") if isinstance(image_url, dict) else None
+    if not isinstance(url, str):
+        raise _RequestError("an image_url part needs an 'image_url.url' string", "messages")
+    if not url.startswith("data:"):
+        raise _RequestError("only data URLs are supported", "messages")
+    header, _, payload = url.partition(",")
+    if not header.endswith(";base64"):
+        raise _RequestError("image data URLs must be base64-encoded", "messages")
+    try:
+        with Image.open(io.BytesIO(base64.b64decode(payload))) as image:
+            pixels = np.asarray(image.convert("RGB"), dtype=np.float64)
+    except (binascii.Error, OSError) as exc:
+        raise _RequestError(f"could not decode image: {exc}", "messages") from None
+    mean = pixels.reshape(-1, 3).mean(axis=0)
+    return nearest_colour((float(mean[0]), float(mean[1]), float(mean[2])))
+
+
+def _styled(word: str, text: str) -> str:
+    """Apply the answer style the prompt asks for, so clients' answer filters have work to do."""
+    if SENTENCE_CUE in text:
+        return f"The answer is {word.capitalize()}."
+    if CAPITALS_CUE in text:
+        return word.upper()
+    return word
+
+
+def _stop_strings(body: dict[str, Any]) -> list[str]:
+    stop = body.get("stop")
+    if stop is None:
+        return []
+    stops = [stop] if isinstance(stop, str) else stop
+    if not isinstance(stops, list) or not all(isinstance(s, str) for s in stops):
+        raise _RequestError("'stop' must be a string or a list of strings", "stop")
+    return [s for s in stops if s]
+
+
+def _token_limit(body: dict[str, Any]) -> int | None:
+    """The tightest of ``max_tokens`` and ``max_completion_tokens``, whichever are given."""
+    limits = []
+    for key in ("max_tokens", "max_completion_tokens"):
+        value = body.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise _RequestError(f"'{key}' must be a positive integer", key)
+        limits.append(value)
+    return min(limits) if limits else None
+
+
+def _truncated(reply: str, body: dict[str, Any]) -> str:
+    """Cut the reply at the earliest stop string, then to the token limit."""
+    cuts = [reply.find(s) for s in _stop_strings(body)]
+    cuts = [cut for cut in cuts if cut >= 0]
+    if cuts:
+        reply = reply[: min(cuts)]
+    limit = _token_limit(body)
+    if limit is not None:
+        reply = " ".join(reply.split()[:limit])
+    return reply
+
+
+def _prompt_tokens(all_parts: list[Parts]) -> int:
+    texts = sum(len(_text_of(parts).split()) for parts in all_parts)
+    images = sum(len(_image_parts(parts)) for parts in all_parts)
+    return texts + IMAGE_PROMPT_TOKENS * images
+
+
+def _last_user_parts(messages: list[dict[str, Any]], all_parts: list[Parts]) -> Parts:
+    """The parts of the last user message; none when there is no user message (OpenAI accepts that)."""
+    for message, parts in zip(reversed(messages), reversed(all_parts)):
+        if message.get("role") == "user":
+            return parts
+    return []
+
+
+def _completion(body: dict[str, Any], number: int) -> dict[str, Any]:
+    """Answer a validated chat request with the OpenAI ``chat.completion`` object."""
+    all_parts = [_content_parts(message) for message in body["messages"]]
+    user_parts = _last_user_parts(body["messages"], all_parts)
+    colours = [_image_colour(part) for part in _image_parts(user_parts)]
+    word = ", ".join(colours) if colours else "no image"
+    reply = _truncated(_styled(word, _text_of(user_parts)), body)
+    prompt_tokens = _prompt_tokens(all_parts)
+    completion_tokens = len(reply.split())
+    return {
+        "id": f"chatcmpl-{number}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body["model"],
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": reply},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+class OracleServer:
+    """The colour-oracle chat server, run on a background thread or (via ``main``) in the foreground.
+
+    Counters and ``bodies`` are only written on the server's event loop; read them from
+    another thread once the requests you care about have been answered.
+    """
+
+    def __init__(
+        self,
+        *,
+        latency: float = 0.0,
+        fault: FaultPlan | None = None,
+        model_name: str = "colour-oracle",
+        record_bodies: bool = True,
+        port: int = 0,
+    ):
+        if latency < 0:
+            raise ValueError(f"latency must be >= 0, got {latency}")
+        self.latency = latency
+        self.fault = fault
+        self.model_name = model_name
+        self.record_bodies = record_bodies
+        self.port = port
+        self.chat_requests = 0
+        self.answered = 0
+        self.bodies: list[dict[str, Any]] = []
+        self._failures: dict[str, int] = {}
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}/v1"
+
+    def start(self) -> OracleServer:
+        """Serve on a daemon thread with its own event loop; return once the socket listens."""
+        if self._thread is not None:
+            raise RuntimeError("server is already running")
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="oracle-server", daemon=True)
+        self._thread.start()
+        try:
+            asyncio.run_coroutine_threadsafe(self._open(), self._loop).result()
+        except BaseException:
+            self._halt_loop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Close the listener and connections, then end the thread; a no-op when not running."""
+        if self._thread is None or self._loop is None:
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self._close(), self._loop).result()
+        finally:
+            self._halt_loop()
+
+    def __enter__(self) -> OracleServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _halt_loop(self) -> None:
+        assert self._loop is not None and self._thread is not None
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
+        self._loop = None
+        self._thread = None
+
+    async def _open(self) -> None:
+        """Bind and listen on the current event loop; sets ``port`` to the bound port."""
+        app = web.Application(client_max_size=MAX_BODY_BYTES)
+        app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/v1/chat/completions", self._chat)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_S)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, HOST, self.port, backlog=LISTEN_BACKLOG)
+        try:
+            await site.start()
+        except BaseException:
+            await self._close()
+            raise
+        self.port = self._runner.addresses[0][1]
+
+    async def _close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _models(self, request: web.Request) -> web.Response:
+        model = {"id": self.model_name, "object": "model", "owned_by": "lmms-eval"}
+        return web.json_response({"object": "list", "data": [model]})
+
+    async def _chat(self, request: web.Request) -> web.Response:
+        self.chat_requests += 1
+        raw = await request.read()
+        try:
+            body = _parse_request(raw)
+            if self._take_fault(raw):
+                return self._fault_response()
+            if self.latency > 0:
+                await asyncio.sleep(self.latency)
+            completion = _completion(body, next(self._ids))
+        except _RequestError as exc:
+            return _error_response(400, str(exc), param=exc.param)
+        self.answered += 1
+        if self.record_bodies:
+            self.bodies.append(body)
+        return web.json_response(completion)
+
+    def _take_fault(self, raw: bytes) -> bool:
+        """Whether to fail this request now; failures are counted per distinct body."""
+        if self.fault is None:
+            return False
+        digest = hashlib.sha256(raw).hexdigest()
+        failed = self._failures.get(digest, 0)
+        if not self.fault.selects(digest) or failed >= self.fault.failures:
+            return False
+        self._failures[digest] = failed + 1
+        return True
+
+    def _fault_response(self) -> web.Response:
+        assert self.fault is not None
+        headers = {"Retry-After": self.fault.retry_after} if self.fault.retry_after is not None else None
+        message = f"injected fault (HTTP {self.fault.status})"
+        return _error_response(self.fault.status, message, headers=headers)
+
+
+async def _serve_until_signalled(server: OracleServer) -> None:
+    """Serve on the running loop until SIGINT or SIGTERM asks to stop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await server._open()
+    try:
+        print(f"listening on {server.base_url}", flush=True)
+        await stop.wait()
+    finally:
+        await server._close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the server in the foreground; it does not keep request bodies, so memory stays flat."""
+    parser = argparse.ArgumentParser(description="Serve the offline colour-oracle chat model.")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 picks a free one)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds to wait before each answer")
+    parser.add_argument("--model-name", default="colour-oracle", help="model id listed by /v1/models")
+    args = parser.parse_args(argv)
+    server = OracleServer(
+        latency=args.latency, model_name=args.model_name, port=args.port, record_bodies=False
+    )
+    asyncio.run(_serve_until_signalled(server))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

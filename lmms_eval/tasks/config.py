@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +101,10 @@ class TaskConfig:
             if not isinstance(entry, dict) or "name" not in entry or not isinstance(entry.get("filter"), list):
                 raise TaskConfigError(f"entry {index} needs 'name' and a 'filter' list", path=self.source, key="filter_list")
 
+    def _fields(self) -> dict[str, Any]:
+        # Not dataclasses.asdict: it would take FunctionRefs apart into plain dicts.
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
     @property
     def eval_split(self) -> str:
         return self.test_split or self.validation_split  # type: ignore[return-value]
@@ -111,12 +115,12 @@ class TaskConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form for the results file (functions shown as `!function name`)."""
-        return _json_safe({k: v for k, v in asdict(self).items() if k != "source"})
+        return _json_safe({k: v for k, v in self._fields().items() if k != "source"})
 
     def prompt_hash(self) -> str:
         """A hash of every key that changes what a model is asked (part of request keys)."""
         scoring_only = {"metric_list", "filter_list", "process_results", "process_results_use_image", "task_alias", "tag", "source"}
-        relevant = {k: v for k, v in asdict(self).items() if k not in scoring_only}
+        relevant = {k: v for k, v in self._fields().items() if k not in scoring_only}
         return hashlib.sha256(json.dumps(_json_safe(relevant), sort_keys=True).encode()).hexdigest()[:16]
 
 

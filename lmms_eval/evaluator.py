@@ -96,7 +96,7 @@ def evaluate_task(task: Task, model: Model, run: RunConfig) -> TaskRun:
     logger.info("%s: %d of %d docs", task.name, len(doc_ids), len(docs))
     with _progress(task, len(doc_ids)) as progress:
         answered = run_inference(model, request_type, iter_requests(builder, docs, doc_ids), progress)
-    samples = scorer.score(_without_media(docs, task), answered)
+    samples = scorer.score(_rows(_without_media(docs, task), sorted({origin[0] for origin in answered.responses})), answered)
     scored = [sample for sample in samples if not sample.failures]
     random_seed = run.seeds()[0]
     scores = aggregate_task(scored, scorer.metrics, run.bootstrap_iters, random_seed)
@@ -149,6 +149,13 @@ def _without_media(docs: Any, task: Task) -> Any:
         return docs
     media = [name for name, feature in features.items() if _is_media_feature(feature)]
     return docs.remove_columns(media) if media else docs
+
+
+def _rows(docs: Any, doc_ids: list[int]) -> dict[int, Any]:
+    """The given docs by id, read in one pass (a Dataset row at a time is slow)."""
+    if hasattr(docs, "select") and hasattr(docs, "to_list"):
+        return dict(zip(doc_ids, docs.select(doc_ids).to_list()))
+    return {doc_id: docs[doc_id] for doc_id in doc_ids}
 
 
 def _is_media_feature(feature: Any) -> bool:

@@ -154,6 +154,7 @@ class Scorer:
         self.metrics = [] if predict_only else build_metric_specs(task)
 
     def score(self, docs: Any, answered: TaskResponses) -> list[SampleResult]:
+        """`docs[doc_id]` gives a doc: a list, a Dataset, or a mapping of the answered ids."""
         by_doc = answered.by_doc()
         samples = [
             SampleResult(doc_id, self.task.target(docs[doc_id], doc_id), answered.prompts.get(doc_id), responses)

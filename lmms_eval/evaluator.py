@@ -71,6 +71,8 @@ def evaluate(run: RunConfig, selection: Selection | None = None) -> Evaluation:
     random_seed, numpy_seed, _torch_seed, _fewshot_seed = run.seeds()
     _seed_everything(random_seed, numpy_seed)
     selection = selection or select_tasks(run)
+    if run.limit is not None:
+        logger.warning("--limit evaluates part of each task: use it for smoke tests, never for reported scores")
     model_class, model_args, model = build_model(run)
     evaluation = Evaluation(run, model_class, model_args, model.identity, selection)
     try:

@@ -228,10 +228,11 @@ def closed_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_dead_server_fails_fast_with_one_line(colour_task, tmp_path, capsys):
+@pytest.mark.parametrize("named_model", ["", ",model=colour-oracle"])
+def test_dead_server_fails_fast_with_one_line(colour_task, tmp_path, capsys, named_model):
     output = tmp_path / "out"
     code = run_cli(
-        "--model", "openai", "--model_args", f"base_url=http://127.0.0.1:{closed_port()}/v1",
+        "--model", "openai", "--model_args", f"base_url=http://127.0.0.1:{closed_port()}/v1{named_model}",
         "--tasks", "colours", "--include_path", colour_task, "--output_path", output,
     )
     error = capsys.readouterr().err.strip().splitlines()
@@ -373,3 +374,81 @@ def test_demo_command_runs_the_bundled_task(tmp_path, capsys):
     assert "demo_colours" in capsys.readouterr().out
     assert read_results(tmp_path)["n-samples"]["demo_colours"]["effective"] == 5
     assert len(COLOUR_DOCS) == 10
+
+
+MC_TASK = """
+task: pick_animal
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    test: animals.jsonl
+test_split: test
+output_type: multiple_choice
+doc_to_text: "Question: {{ question }}\\nAnswer:"
+doc_to_choice: "{{ options }}"
+doc_to_target: answer
+metric_list:
+  - metric: acc
+  - metric: acc_norm
+"""
+ANIMALS = [
+    {"question": "Largest?", "options": ["cat", "elephant", "dog"], "answer": 1},
+    {"question": "Barks?", "options": ["dog", "cat"], "answer": 0},
+    {"question": "Meows?", "options": ["horse", "cat", "cow"], "answer": 1},
+    {"question": "Stripes?", "options": ["zebra", "mouse"], "answer": 0},
+]
+
+
+def text_logprob(continuation: str) -> float:
+    """The double's log-likelihood: a fixed function of the text alone."""
+    return -float(sum(ord(char) % 7 for char in continuation))
+
+
+class TextScorer:
+    """A loglikelihood backend test double that scores continuations by their characters."""
+
+    is_chat = False
+    secret_args = ()
+    identity = "text-scorer"
+
+    @classmethod
+    def create(cls, model_args, batch_size=1, device=None):
+        return cls()
+
+    def supports(self, request_type):
+        return request_type.value == "loglikelihood"
+
+    def loglikelihood(self, requests):
+        from lmms_eval.api.response import Response
+
+        for request in requests:
+            assert request.context.startswith("Question: ") and request.continuation.startswith(" ")
+            yield Response.scored(request, text_logprob(request.continuation), is_greedy=False)
+
+    def close(self):
+        pass
+
+
+def test_multiple_choice_by_loglikelihood(tmp_path, monkeypatch):
+    from lmms_eval.models import MODELS
+
+    monkeypatch.setitem(MODELS._targets, "text_scorer", TextScorer)
+    monkeypatch.setitem(MODELS._loaded, "text_scorer", TextScorer)
+    folder = tmp_path / "mc"
+    write_jsonl(folder / "animals.jsonl", ANIMALS)
+    write(folder / "pick_animal.yaml", MC_TASK)
+    output = tmp_path / "out"
+    assert run_cli("--model", "text_scorer", "--tasks", "pick_animal", "--include_path", folder, "--output_path", output, "--log_samples") == 0
+
+    expected_acc, expected_norm = [], []
+    for doc in ANIMALS:
+        scores = [text_logprob(" " + option) for option in doc["options"]]
+        normalised = [score / len(option) for score, option in zip(scores, doc["options"])]
+        expected_acc.append(float(scores.index(max(scores)) == doc["answer"]))
+        expected_norm.append(float(normalised.index(max(normalised)) == doc["answer"]))
+    assert expected_acc != expected_norm  # the data tells the two metrics apart
+    results = read_results(output)["results"]["pick_animal"]
+    assert results["acc,none"] == sum(expected_acc) / 4
+    assert results["acc_norm,none"] == sum(expected_norm) / 4
+    samples = read_samples(output, "pick_animal")
+    assert len(samples[0]["resps"]) == 3 and samples[0]["resps"][1] == [text_logprob(" elephant"), False]

@@ -83,7 +83,7 @@ class OpenAIChat(Model):
         self.proxy = proxy_for(self.base_url)
         self._preparers = ThreadPoolExecutor(max_workers=PREPARE_THREADS, thread_name_prefix="openai-prepare")
         self._client_timeout = aiohttp.ClientTimeout(total=self.timeout)
-        self.model = model or model_version or self._only_served_model()
+        self.model = self._check_server(model or model_version)
         self._server_down = False
 
     @property
@@ -98,16 +98,20 @@ class OpenAIChat(Model):
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
 
-    def _only_served_model(self) -> str:
-        """Without a `model` arg, use the model the server lists (local servers serve one)."""
-        listed = asyncio.run(self._list_models())
+    def _check_server(self, model: str | None) -> str:
+        """Ask the server for its models before any work starts: an unreachable server or
+        a refused key fails the run now, in one line, not after every request's retries.
+        Without a `model` arg the server's (first) listed model is used."""
+        listed = asyncio.run(self._list_models(required=model is None))
+        if model:
+            return model
         if not listed:
             raise ModelError(f"{self.base_url}/models lists no model; pass model=NAME in --model_args")
         if len(listed) > 1:
             logger.warning("%s serves %d models; using '%s' (pass model=NAME to choose)", self.base_url, len(listed), listed[0])
         return listed[0]
 
-    async def _list_models(self) -> list[str]:
+    async def _list_models(self, required: bool) -> list[str]:
         url = f"{self.base_url}/models"
         try:
             async with aiohttp.ClientSession(headers=self._headers()) as session:
@@ -115,11 +119,16 @@ class OpenAIChat(Model):
                     if reply.status in (401, 403):
                         raise ModelError(f"{url} refused the API key (HTTP {reply.status}); set api_key or OPENAI_API_KEY")
                     if reply.status != 200:
-                        raise ModelError(f"{url} answered HTTP {reply.status}; pass model=NAME in --model_args")
+                        if required:
+                            raise ModelError(f"{url} answered HTTP {reply.status}; pass model=NAME in --model_args")
+                        return []  # some servers have no model list; chat requests will tell
                     body = await reply.json(content_type=None)
         except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as error:
             raise ServerUnreachableError(f"cannot reach {self.base_url}: {error or type(error).__name__}") from None
-        return [entry["id"] for entry in body.get("data", []) if isinstance(entry, dict) and "id" in entry]
+        except ValueError:
+            body = {}
+        entries = body.get("data", []) if isinstance(body, dict) else []
+        return [entry["id"] for entry in entries if isinstance(entry, dict) and "id" in entry]
 
     # --- generation -----------------------------------------------------------------------
 

@@ -80,10 +80,10 @@ class MultiChoiceRegexFilter(ResponseMap):
 
     def _letter_from_choice_text(self, response: str, doc: dict[str, Any]) -> str | None:
         normalised = self._normalise(response)
-        for index, choice in enumerate(self._choices(doc)):
-            if self._normalise(choice) and self._normalise(choice) in normalised:
-                return string.ascii_uppercase[index]
-        return None
+        texts = [self._normalise(choice) for choice in self._choices(doc)]
+        found = [index for index, text in enumerate(texts) if text and text in normalised]
+        # The longest choice found wins: "12" also contains "1", "black cat" also "cat".
+        return string.ascii_uppercase[max(found, key=lambda index: len(texts[index]))] if found else None
 
     def _lone_letter(self, response: str, doc: dict[str, Any]) -> str | None:
         count = len(self._choices(doc)) or 26

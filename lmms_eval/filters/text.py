@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from lmms_eval.api.filter import ResponseMap
@@ -54,7 +53,6 @@ class StripThinking(ResponseMap):
         for opening, closing in self.tags:
             if closing in response:
                 response = response[response.rindex(closing) + len(closing) :]
-            elif opening in response:
+            if opening in response:  # also after the last closing tag: a new block cut off
                 response = response[: response.index(opening)]
-            response = re.sub(re.escape(opening) + ".*?" + re.escape(closing), "", response, flags=re.S)
         return response.strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -82,7 +83,7 @@ def _bootstrap_python(aggregation: Aggregation, values: list[Any], iters: int, r
     for _ in range(iters):
         indices = rng.integers(0, len(values), size=len(values))
         statistic = aggregation([values[i] for i in indices])
-        if not isinstance(statistic, (int, float)) or isinstance(statistic, bool):
+        if not isinstance(statistic, numbers.Real) or isinstance(statistic, bool):  # Real: numpy scalars too
             return None  # a custom aggregation that returns a structure has no single stderr
         statistics.append(float(statistic))
     return np.asarray(statistics)

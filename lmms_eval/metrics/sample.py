@@ -111,5 +111,7 @@ def loglikelihood_scores(score: LoglikelihoodScore) -> dict[str, float]:
 
 
 def _argmax(values: Sequence[float]) -> int:
-    best = max(values)
-    return next(i for i, value in enumerate(values) if value == best and not math.isnan(value))
+    """The first highest value's index, NaN skipped (max() over a leading NaN returns NaN);
+    -1, no choice, when every value is NaN."""
+    numbers = [(value, -i) for i, value in enumerate(values) if not math.isnan(value)]
+    return -max(numbers)[1] if numbers else -1

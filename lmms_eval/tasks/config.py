@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,8 @@ class TaskConfig:
     @classmethod
     def from_dict(cls, raw: dict[str, Any], source: str = "") -> TaskConfig:
         values = {_RENAMED_KEYS.get(key, key): value for key, value in raw.items() if key not in _IGNORED_KEYS}
+        # A list or dict key left empty (`metric_list:`) means its default, not None.
+        values = {key: value for key, value in values.items() if value is not None or key not in _COLLECTION_KEYS}
         if "group" in values:  # `group` inside a task file is the old spelling of `tag`
             values["tag"] = _as_list(values.pop("tag", None)) + _as_list(values.pop("group"))
         values.pop("group_alias", None)
@@ -122,6 +124,9 @@ class TaskConfig:
         scoring_only = {"metric_list", "filter_list", "process_results", "process_results_use_image", "task_alias", "tag", "source"}
         relevant = {k: v for k, v in self._fields().items() if k not in scoring_only}
         return hashlib.sha256(json.dumps(_json_safe(relevant), sort_keys=True).encode()).hexdigest()[:16]
+
+
+_COLLECTION_KEYS = frozenset(f.name for f in fields(TaskConfig) if f.default_factory is not MISSING)
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,8 @@ def _resolve_data_files(data_files: Any, base_dir: Path) -> Any:
 
 
 def split_of(splits: Any, name: str, config: TaskConfig) -> Any:
+    if not hasattr(splits, "keys"):  # load_from_disk of a lone Dataset: `in` would scan its rows
+        raise DatasetLoadError(f"task {config.task}: dataset has no named splits (load_from_disk needs a saved DatasetDict)")
     if name not in splits:
         available = ", ".join(splits.keys())
         raise DatasetLoadError(f"task {config.task}: dataset has no split '{name}' (it has: {available})")

@@ -59,6 +59,11 @@ class Selection:
         return found
 
 
+def _skipped(relative: Path) -> bool:
+    """Copies in hidden folders (.ipynb_checkpoints, .git) or caches would clash as duplicates."""
+    return any(part.startswith(".") or part == "__pycache__" for part in relative.parts[:-1])
+
+
 class TaskIndex:
     """Every task, group and tag found under the built-in folder and `--include_path`s."""
 
@@ -74,7 +79,7 @@ class TaskIndex:
         for root in roots:
             if not root.exists():
                 raise TaskConfigError("--include_path does not exist", path=str(root))
-            files = [root] if root.is_file() else sorted(root.rglob("*.yaml"))
+            files = [root] if root.is_file() else sorted(p for p in root.rglob("*.yaml") if not _skipped(p.relative_to(root)))
             for path in files:
                 index.add_file(path)
         return index
@@ -89,7 +94,9 @@ class TaskIndex:
             self._claim_name(config.task, source)
             self.tasks[config.task] = (path, raw)
             for tag in config.tag:
-                self.tags.setdefault(tag, []).append(config.task)
+                members = self.tags.setdefault(tag, [])
+                if config.task not in members:  # a YAML given in --tasks may be added again
+                    members.append(config.task)
         # Anything else is a template meant for `include`.
 
     def _add_group(self, config: GroupConfig) -> None:
@@ -103,7 +110,7 @@ class TaskIndex:
             previous = self.groups[name].source
         else:
             return
-        if previous != source:
+        if Path(previous).resolve() != Path(source).resolve():  # the same file, by another spelling, is no clash
             raise TaskConfigError(f"name '{name}' is already defined in {previous}", path=source, key="task")
 
     # --- resolution -----------------------------------------------------------------
@@ -126,7 +133,10 @@ class TaskIndex:
         if item.endswith(".yaml") and Path(item).is_file():
             raw = load_with_includes(Path(item))
             self.add_file(Path(item))
-            return [raw["group"] if "group" in raw and isinstance(raw.get("task"), list) else raw["task"]]
+            name = str(raw["group"]) if "group" in raw and isinstance(raw.get("task"), list) else raw.get("task")
+            if not isinstance(name, str):
+                raise TaskConfigError("--tasks names a YAML that defines no task or group", path=item, key="task")
+            return [name]
         if any(char in item for char in "*?["):
             matches = sorted(name for name in {*self.tasks, *self.groups} if fnmatch.fnmatchcase(name, item))
             if not matches:
@@ -138,11 +148,12 @@ class TaskIndex:
         if isinstance(entry, dict):
             return self._resolve_inline(entry, selection, parents)
         name = str(entry)
-        if name in parents:
-            raise TaskConfigError(f"group cycle: {' -> '.join((*parents, name))}", path=self.groups[name].source)
-        if name in self.tasks:
+        if name in self.tasks:  # a task ends a branch, even one named like its inline group
             selection.configs.setdefault(name, self.task_config(name))
             return name
+        if name in parents:
+            source = self.groups[name].source if name in self.groups else None
+            raise TaskConfigError(f"group cycle: {' -> '.join((*parents, name))}", path=source)
         if name in self.groups:
             return self._resolve_group(self.groups[name], selection, parents)
         if name in self.tags:

@@ -10,6 +10,7 @@ from typing import Any
 from lmms_eval.errors import DocumentError, TaskConfigError
 from lmms_eval.tasks.config import TaskConfig
 from lmms_eval.tasks.dataset import load_splits, split_of
+from lmms_eval.tasks.functions import FunctionRef
 from lmms_eval.tasks.templates import DocFn, choices_function, doc_function
 
 DEFAULT_STOP = ["\n\n"]
@@ -41,8 +42,9 @@ class Task:
         self._doc_to_messages = self._function("doc_to_messages", self.prompt_kwargs)
         self._doc_to_target = self._function("doc_to_target", target_kwargs)
         self._doc_to_choice = choices_function(config.doc_to_choice)
-        self.process_results = self._function("process_results")
-        self._process_docs = config.process_docs.resolve("process_docs") if config.process_docs else None
+        # Not doc functions: process_results takes (doc, results), process_docs a dataset.
+        self.process_results = _plain_function(config, "process_results")
+        self._process_docs = _plain_function(config, "process_docs")
         self.num_fewshot = settings.num_fewshot if settings.num_fewshot is not None else (config.num_fewshot or 0)
         self.generation_kwargs = self._generation_kwargs()
         self._splits: Any = None
@@ -72,17 +74,21 @@ class Task:
             return []
         pool = self._fewshot_pool()
         same_split = self._fewshot_split_name() == self.config.eval_split
-        candidates = [i for i in range(len(pool)) if not (same_split and i == doc_id)]
-        if len(candidates) < self.num_fewshot:
+        # Positions among the candidates: the pool without the doc itself (when it is in it).
+        # A range, not a list, so a large split costs nothing per doc.
+        skip = doc_id if same_split and 0 <= doc_id < len(pool) else None
+        candidate_count = len(pool) - (skip is not None)
+        if candidate_count < self.num_fewshot:
             raise TaskConfigError(
-                f"task {self.name}: {self.num_fewshot}-shot needs {self.num_fewshot} examples, the split has {len(candidates)}",
+                f"task {self.name}: {self.num_fewshot}-shot needs {self.num_fewshot} examples, the split has {candidate_count}",
                 path=self.config.source,
                 key="num_fewshot",
             )
         if self.config.fewshot_config.get("sampler", "default") == "first_n":
-            chosen = candidates[: self.num_fewshot]
+            positions = list(range(self.num_fewshot))
         else:
-            chosen = random.Random(f"{self.settings.fewshot_seed}:{self.name}:{doc_id}").sample(candidates, self.num_fewshot)
+            positions = random.Random(f"{self.settings.fewshot_seed}:{self.name}:{doc_id}").sample(range(candidate_count), self.num_fewshot)
+        chosen = [position + 1 if skip is not None and position >= skip else position for position in positions]
         return [pool[i] for i in chosen]
 
     def _fewshot_split_name(self) -> str:
@@ -123,7 +129,8 @@ class Task:
         if self._doc_to_target is None:
             return None
         target = self.call("doc_to_target", self._doc_to_target, doc, doc_id=doc_id)
-        if self._doc_to_choice is not None and isinstance(target, str) and target.strip().isdigit():
+        # isdecimal, not isdigit: "²" is a digit that int() rejects.
+        if self._doc_to_choice is not None and isinstance(target, str) and target.strip().isdecimal():
             return int(target.strip())
         return target
 
@@ -176,13 +183,25 @@ class Task:
         configured = self.config.generation_kwargs
         kwargs = {"until": list(DEFAULT_STOP), "do_sample": False} if configured is None else dict(configured)
         kwargs.setdefault("until", list(DEFAULT_STOP))
-        if isinstance(kwargs["until"], str):
-            kwargs["until"] = [kwargs["until"]]
         model_overrides = self.config.model_specific_generation_kwargs.get(self.settings.model_name)
         if isinstance(model_overrides, dict):
             kwargs.update(model_overrides)
         kwargs.update(dict(self.settings.gen_kwargs_override))
+        # After the overrides too: `--gen_kwargs until=###` gives a string, and backends
+        # iterate `until` as a list of stops (a string would stop at every character).
+        if isinstance(kwargs["until"], str):
+            kwargs["until"] = [kwargs["until"]]
         return kwargs
+
+
+def _plain_function(config: TaskConfig, key: str) -> Callable[..., Any] | None:
+    """A `!function` (or callable) used as is, without the doc-function argument wrapping."""
+    value = getattr(config, key)
+    if value is None or callable(value):
+        return value
+    if isinstance(value, FunctionRef):
+        return value.resolve(key)
+    raise TaskConfigError(f"expected '!function module.name', found {value!r}", path=config.source, key=key)
 
 
 def _entry_for_model(per_model: Any, model_name: str) -> Any:

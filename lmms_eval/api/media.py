@@ -19,6 +19,8 @@ def media_digest(item: Any) -> str:
     if _is_pil_image(item):
         hasher.update(f"image:{item.mode}:{item.size}".encode())
         hasher.update(item.tobytes())
+        if item.mode in ("P", "PA"):  # the pixels are palette indices: the colours live in the palette
+            hasher.update(bytes(item.getpalette() or ()))
     elif isinstance(item, (str, os.PathLike)):
         hasher.update(b"file:")
         hasher.update(_file_digest(os.fspath(item)).encode())

@@ -115,6 +115,8 @@ def _openai_part(part: ContentPart, image_format: str) -> dict[str, Any]:
     if part.type == "text":
         return {"type": "text", "text": part.text or ""}
     if part.type == "image":
+        if media_kind(part.media) != "image":  # e.g. a path from doc_to_messages: refuse it, do not crash the run
+            raise ValueError(f"the OpenAI chat format needs images as PIL images, not {type(part.media).__name__}")
         return {"type": "image_url", "image_url": {"url": image_data_url(part.media, image_format)}}
     raise ValueError(f"the OpenAI chat format cannot carry {part.type} inputs")
 

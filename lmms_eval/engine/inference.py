@@ -53,10 +53,13 @@ def run_inference(model: Model, request_type: RequestType, requests: Iterable[Re
     collected = TaskResponses()
     asked: dict[Origin, Request] = {}
     method = getattr(model, request_type.value)
-    for response in method(_remember(requests, asked, collected)):
+    remembered = _remember(requests, asked, collected)
+    for response in method(remembered):
         collected.add(response)
         if progress is not None:
             progress.update(1)  # type: ignore[attr-defined]
+    for _ in remembered:  # requests a backend stopped reading before are unanswered too
+        pass
     for origin, request in asked.items():
         if (origin.doc_id, origin.index) not in collected.responses:
             collected.add(Response.failed(request, FailureKind.BACKEND, "the backend returned no response"))

@@ -61,14 +61,17 @@ class RequestBuilder:
         ]
 
     def _request(self, kind: RequestType, doc_id: int, index: int, context: Any, visuals: Sequence[Any], **extra: Any) -> Request:
-        return Request(
-            type=kind,
-            origin=Origin(self.task.name, doc_id, index),
-            context=context,
-            visuals=tuple(visuals),
-            task_hash=self.task_hash,
-            **extra,
-        )
+        try:
+            return Request(
+                type=kind,
+                origin=Origin(self.task.name, doc_id, index),
+                context=context,
+                visuals=tuple(visuals),
+                task_hash=self.task_hash,
+                **extra,
+            )
+        except OSError as error:  # the key hashes media files: one the doc names is missing or unreadable
+            raise DocumentError(f"task {self.task.name} doc {doc_id}: cannot read a media file: {error}") from error
 
     # --- prompts ------------------------------------------------------------------------
 

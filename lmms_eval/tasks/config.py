@@ -196,4 +196,6 @@ def _json_safe(value: Any) -> Any:
         return str(value)
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
+    if callable(value):  # a function set from Python: its name, never its memory address
+        return f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', type(value).__name__)}"
     return repr(value)

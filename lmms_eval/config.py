@@ -34,6 +34,7 @@ class RunConfig:
     bootstrap_iters: int = 100000
     verbosity: str = "INFO"
     show_config: bool = False
+    use_cache: str | None = None
 
     @classmethod
     def keys(cls) -> set[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,11 +13,13 @@ from lmms_eval.api.model import Model
 from lmms_eval.api.request import RequestType
 from lmms_eval.config import RunConfig
 from lmms_eval.engine.aggregate import MetricKey, Score, aggregate_group, aggregate_task
-from lmms_eval.engine.inference import TaskResponses, run_inference
+from lmms_eval.engine.inference import ResponseCache, TaskResponses, run_inference
 from lmms_eval.engine.requests import DocWindow, RequestBuilder, iter_requests
 from lmms_eval.engine.scoring import MetricSpec, SampleResult, Scorer
 from lmms_eval.errors import ModelError
 from lmms_eval.models import MODELS
+from lmms_eval.store.identity import model_identity
+from lmms_eval.store.sqlite import ResponseStore
 from lmms_eval.tasks.index import Selection, TaskIndex
 from lmms_eval.tasks.task import PromptSettings, Task
 
@@ -51,6 +54,7 @@ class Evaluation:
     group_scores: dict[str, dict[MetricKey, Score]] = field(default_factory=dict)
     started_at: float = field(default_factory=time.time)
     duration: float = 0.0
+    source: str = "live"  # or "rescore": scored again from logged answers, no model asked
 
     @property
     def failed_requests(self) -> int:
@@ -67,27 +71,40 @@ def build_model(run: RunConfig) -> tuple[type[Model], dict[str, Any], Model]:
     return model_class, model_args, model_class.create(model_args, batch_size=run.batch_size, device=run.device)
 
 
-def evaluate(run: RunConfig, selection: Selection | None = None) -> Evaluation:
+TaskDone = Callable[["Evaluation", TaskRun], None]
+
+
+def evaluate(run: RunConfig, selection: Selection | None = None, on_task_done: TaskDone | None = None) -> Evaluation:
+    """Run every selected task; `on_task_done` sees each task as soon as it is scored
+    (the CLI saves its results then, so a run that dies later keeps them)."""
     random_seed, numpy_seed, _torch_seed, _fewshot_seed = run.seeds()
     _seed_everything(random_seed, numpy_seed)
     selection = selection or select_tasks(run)
     if run.limit is not None:
         logger.warning("--limit evaluates part of each task: use it for smoke tests, never for reported scores")
+    store = ResponseStore(run.use_cache) if run.use_cache else None
     model_class, model_args, model = build_model(run)
     evaluation = Evaluation(run, model_class, model_args, model.identity, selection)
+    cache = ResponseCache(store, model_identity(run.model, model_class, model_args, model)) if store else None
     try:
         settings = _prompt_settings(run)
         for config in selection.configs.values():
             task = Task(config, settings)
-            evaluation.task_runs[task.name] = evaluate_task(task, model, run)
+            task_run = evaluate_task(task, model, run, cache)
+            evaluation.task_runs[task.name] = task_run
+            if on_task_done is not None:
+                on_task_done(evaluation, task_run)
     finally:
         model.close()
+        if store is not None:
+            _report_unreadable(store)
+            store.close()
     evaluation.group_scores = score_groups(selection, evaluation.task_runs)
     evaluation.duration = time.time() - evaluation.started_at
     return evaluation
 
 
-def evaluate_task(task: Task, model: Model, run: RunConfig) -> TaskRun:
+def evaluate_task(task: Task, model: Model, run: RunConfig, cache: ResponseCache | None = None) -> TaskRun:
     request_type = RequestType.GENERATE_UNTIL if task.config.output_type == "generate_until" else RequestType.LOGLIKELIHOOD
     if not model.supports(request_type):
         raise ModelError(f"task {task.name} is {task.config.output_type}, which model '{run.model}' cannot answer")
@@ -97,12 +114,24 @@ def evaluate_task(task: Task, model: Model, run: RunConfig) -> TaskRun:
     builder = RequestBuilder(task, chat=model.is_chat or run.apply_chat_template)
     logger.info("%s: %d of %d docs", task.name, len(doc_ids), len(docs))
     with _progress(task, len(doc_ids)) as progress:
-        answered = run_inference(model, request_type, iter_requests(builder, docs, doc_ids), progress)
+        answered = run_inference(model, request_type, iter_requests(builder, docs, doc_ids), progress, cache)
+    if cache is not None:
+        asked = len(answered.responses) - answered.from_store
+        logger.info("%s: %d answers from the store, %d asked", task.name, answered.from_store, asked)
+    return score_task(task, scorer, docs, doc_ids, answered, run)
+
+
+def score_task(task: Task, scorer: Scorer, docs: Any, doc_ids: list[int], answered: TaskResponses, run: RunConfig) -> TaskRun:
+    """Filters, per-sample scores and aggregation for one task's answers."""
     samples = scorer.score(_rows(_without_media(docs, task), sorted({origin[0] for origin in answered.responses})), answered)
     scored = [sample for sample in samples if not sample.failures]
-    random_seed = run.seeds()[0]
-    scores = aggregate_task(scored, scorer.metrics, run.bootstrap_iters, random_seed)
+    scores = aggregate_task(scored, scorer.metrics, run.bootstrap_iters, run.seeds()[0])
     return TaskRun(task, len(docs), doc_ids, answered, samples, scorer.metrics, scores)
+
+
+def _report_unreadable(store: ResponseStore) -> None:
+    if store.unreadable:
+        logger.warning("%d stored answers in %s could not be read and were asked again", store.unreadable, store.path)
 
 
 def score_groups(selection: Selection, task_runs: dict[str, TaskRun]) -> dict[str, dict[MetricKey, Score]]:

@@ -27,6 +27,9 @@ class Model(ABC):
     is_chat: ClassVar[bool] = False
     #: Names of constructor arguments whose values are secrets (redacted from every output).
     secret_args: ClassVar[tuple[str, ...]] = ()
+    #: Constructor arguments that change how requests travel, never what is answered
+    #: (concurrency, timeouts, endpoints): left out of the identity stored answers are kept under.
+    transport_args: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, **unused: Any) -> None:
         if unused:
@@ -42,6 +45,10 @@ class Model(ABC):
     def identity(self) -> str:
         """A short name for output folders and reports."""
         return type(self).__name__
+
+    def weights_fingerprint(self) -> str | None:
+        """The revision or file hash of the weights, where the backend knows it."""
+        return None
 
     def generate_until(self, requests: Iterable[Request]) -> Iterator[Response]:
         raise ModelError(f"model {self.identity} cannot answer {RequestType.GENERATE_UNTIL.value} requests")

@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--seed", help="one int, or four comma-separated: python random, numpy, torch, few-shot (default 0,1234,1234,1234)")
     add("--bootstrap_iters", type=int, help="bootstrap resamples for standard errors of non-mean metrics; 0 turns them off (default 100000)")
     add("--verbosity", choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper, help="log level; DEBUG also shows tracebacks (default INFO)")
+    add("--use_cache", help="response store (SQLite file): answers are saved as they arrive and reused, so an interrupted run resumes")
     add("--show_config", action="store_true", help="print each task's resolved configuration before running")
     return parser
 

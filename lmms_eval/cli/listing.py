@@ -9,22 +9,22 @@ from lmms_eval.tasks.index import TaskIndex
 
 def task_listing(index: TaskIndex, what: str = "list") -> str:
     if what == "list_groups":
-        return _columns([(name, _short(config.source)) for name, config in sorted(index.groups.items())], ("Group", "File"))
+        return columns([(name, _short(config.source)) for name, config in sorted(index.groups.items())], ("Group", "File"))
     if what == "list_tags":
-        return _columns([(tag, ", ".join(sorted(tasks))) for tag, tasks in sorted(index.tags.items())], ("Tag", "Tasks"))
+        return columns([(tag, ", ".join(sorted(tasks))) for tag, tasks in sorted(index.tags.items())], ("Tag", "Tasks"))
     if what == "list_subtasks":
-        return _columns([(name, _short(path)) for name, (path, _) in sorted(index.tasks.items())], ("Task", "File"))
+        return columns([(name, _short(path)) for name, (path, _) in sorted(index.tasks.items())], ("Task", "File"))
     rows = [(name, "group", _short(config.source)) for name, config in index.groups.items()]
     rows += [(name, "task", _short(path)) for name, (path, _) in index.tasks.items()]
     rows += [(name, "tag", f"{len(tasks)} tasks") for name, tasks in index.tags.items()]
-    return _columns(sorted(rows), ("Name", "Kind", "Defined in"))
+    return columns(sorted(rows), ("Name", "Kind", "Defined in"))
 
 
 def model_listing() -> str:
     from lmms_eval.models import MODELS
 
     rows = [(name, str(MODELS.target_of(name))) for name in MODELS.names()]
-    return _columns(rows, ("Model", "Implementation"))
+    return columns(rows, ("Model", "Implementation"))
 
 
 def _short(path: str | Path) -> str:
@@ -36,7 +36,7 @@ def _short(path: str | Path) -> str:
         return str(Path(*parts[parts.index("tasks") :])) if "tasks" in parts else str(path)
 
 
-def _columns(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
+def columns(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
     if not rows:
         return f"(no {header[0].lower()}s)"
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]

@@ -66,18 +66,26 @@ def _read_run_file(path: Path) -> list[dict[str, Any]]:
 
 def run_one(run: RunConfig) -> int:
     from lmms_eval.evaluator import evaluate, select_tasks
-    from lmms_eval.report.table import render_table
-    from lmms_eval.report.writer import write_outputs
+    from lmms_eval.report.writer import OutputWriter
 
     selection = select_tasks(run)
     if run.show_config:
         _print_configs(selection)
-    evaluation = evaluate(run, selection)
     output_dir = run.output_dir()
-    if output_dir is not None:
-        for path in write_outputs(evaluation, output_dir):
+    writer = OutputWriter(output_dir) if output_dir is not None else None
+    evaluation = evaluate(run, selection, on_task_done=writer.task_done if writer else None)
+    if writer is not None:
+        writer.finish(evaluation)
+        for path in writer.written:
             logger.info("wrote %s", path)
     print(f"\n{run.model} ({evaluation.model_identity}), limit={run.limit}, num_fewshot={run.num_fewshot}, batch_size={run.batch_size}")
+    return report_end(evaluation)
+
+
+def report_end(evaluation: Any) -> int:
+    """Print the table; the exit status says whether every request was answered."""
+    from lmms_eval.report.table import render_table
+
     print(render_table(evaluation))
     if evaluation.failed_requests:
         print(f"lmms-eval: {evaluation.failed_requests} requests failed; their docs are not scored", file=sys.stderr)
@@ -127,7 +135,25 @@ def _demo_command(argv: list[str]) -> int:
     return run_demo(argv)
 
 
-SUBCOMMANDS = {"tasks": _tasks_command, "models": _models_command, "demo": _demo_command}
+def _rescore_command(argv: list[str]) -> int:
+    from lmms_eval.cli.maintenance import rescore_command
+
+    return rescore_command(argv)
+
+
+def _cache_command(argv: list[str]) -> int:
+    from lmms_eval.cli.maintenance import cache_command
+
+    return cache_command(argv)
+
+
+SUBCOMMANDS = {
+    "tasks": _tasks_command,
+    "models": _models_command,
+    "demo": _demo_command,
+    "rescore": _rescore_command,
+    "cache": _cache_command,
+}
 
 
 def _wants_debug(argv: list[str]) -> bool:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from lmms_eval.api.model import Model
 from lmms_eval.api.request import Origin, Request, RequestType
 from lmms_eval.api.response import FailureKind, Response, Usage
+from lmms_eval.store.identity import ModelIdentity, is_reusable
+from lmms_eval.store.sqlite import ResponseStore
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +22,7 @@ class TaskResponses:
 
     responses: dict[tuple[int, int], Response] = field(default_factory=dict)
     prompts: dict[int, object] = field(default_factory=dict)
+    from_store: int = 0  # answers reused from the response store rather than asked
 
     def add(self, response: Response) -> None:
         self.responses[(response.origin.doc_id, response.origin.index)] = response
@@ -45,20 +48,43 @@ class TaskResponses:
         return total
 
 
-def run_inference(model: Model, request_type: RequestType, requests: Iterable[Request], progress: object | None = None) -> TaskResponses:
+@dataclass
+class ResponseCache:
+    """A response store seen through one model's identity."""
+
+    store: ResponseStore
+    identity: ModelIdentity
+
+    def lookup(self, request: Request) -> Response | None:
+        return self.store.get(self.identity.key, request) if is_reusable(request) else None
+
+    def save(self, response: Response) -> None:
+        self.store.put(self.identity.key, self.identity.label, response)
+
+
+def run_inference(
+    model: Model,
+    request_type: RequestType,
+    requests: Iterable[Request],
+    progress: object | None = None,
+    cache: ResponseCache | None = None,
+) -> TaskResponses:
     """Dispatch requests to the model method for their type and collect the responses.
 
-    A request the backend never answered is recorded as a failure rather than lost.
+    With a cache, stored answers are used instead of asking, and every new answer that
+    may be reused is stored the moment it arrives. A request the backend never answered
+    is recorded as a failure rather than lost.
     """
     collected = TaskResponses()
-    asked: dict[Origin, Request] = {}
+    asked: dict[Origin, _Asked] = {}
     method = getattr(model, request_type.value)
-    remembered = _remember(requests, asked, collected)
-    for response in method(remembered):
+    to_model = _uncached(requests, asked, collected, cache, progress)
+    for response in method(to_model):
         collected.add(response)
-        if progress is not None:
-            progress.update(1)  # type: ignore[attr-defined]
-    for _ in remembered:  # requests a backend stopped reading before are unanswered too
+        if cache is not None and response.ok and asked[response.origin].reusable:
+            cache.save(response)
+        _advance(progress)
+    for _ in to_model:  # requests a backend stopped reading before are unanswered too
         pass
     for origin, request in asked.items():
         if (origin.doc_id, origin.index) not in collected.responses:
@@ -66,16 +92,35 @@ def run_inference(model: Model, request_type: RequestType, requests: Iterable[Re
     return collected
 
 
-def _remember(requests: Iterable[Request], asked: dict[Origin, Request], collected: TaskResponses) -> Iterator[Request]:
+def _uncached(
+    requests: Iterable[Request], asked: dict[Origin, _Asked], collected: TaskResponses, cache: ResponseCache | None, progress: object | None
+) -> Iterator[Request]:
+    """The requests the model must answer; stored answers go straight into `collected`.
+
+    Backends may pull from this on a worker thread: it only adds to dicts, which is safe
+    while the caller is busy in the backend.
+    """
     for request in requests:
-        # Only a light stub is kept: the request itself (and its media) can be freed once sent.
-        asked[request.origin] = _KeyOnly(request.key, request.origin)  # type: ignore[assignment]
         if request.origin.index == 0:
             collected.prompts[request.origin.doc_id] = request.prompt
+        stored = cache.lookup(request) if cache is not None else None
+        if stored is not None:
+            collected.add(stored)
+            collected.from_store += 1
+            _advance(progress)
+            continue
+        # Only a light stub is kept: the request itself (and its media) can be freed once sent.
+        asked[request.origin] = _Asked(request.key, request.origin, cache is not None and is_reusable(request))
         yield request
 
 
+def _advance(progress: object | None) -> None:
+    if progress is not None:
+        progress.update(1)  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
-class _KeyOnly:
+class _Asked:
     key: str
     origin: Origin
+    reusable: bool

@@ -17,9 +17,10 @@ STDERR_UNKNOWN = "N/A"
 _RECORDED_PACKAGES = ("lmms-eval", "datasets", "numpy", "aiohttp", "pillow", "torch", "transformers", "accelerate")
 
 
-def build_results(evaluation: Evaluation) -> dict[str, Any]:
-    runs = evaluation.task_runs
-    groups = evaluation.selection.groups()
+def build_results(evaluation: Evaluation, only_task: str | None = None) -> dict[str, Any]:
+    """The whole run's results; with `only_task`, that task's alone (groups left out)."""
+    runs = {only_task: evaluation.task_runs[only_task]} if only_task else evaluation.task_runs
+    groups = [] if only_task else evaluation.selection.groups()
     real_groups = [node for node in groups if not node.is_tag]
     run = evaluation.run
     random_seed, numpy_seed, torch_seed, fewshot_seed = run.seeds()
@@ -59,7 +60,7 @@ def build_results(evaluation: Evaluation) -> dict[str, Any]:
         "task_hashes": {name: task_run.task.config.prompt_hash() for name, task_run in runs.items()},
         "model_name": evaluation.model_identity,
         "model_name_sanitized": sanitize_model_name(evaluation.model_identity),
-        "source": "live",
+        "source": evaluation.source,
         "date": dt.datetime.fromtimestamp(evaluation.started_at, dt.timezone.utc).isoformat(),
         "total_evaluation_time_seconds": round(evaluation.duration, 3),
         "git_hash": _git_commit(),

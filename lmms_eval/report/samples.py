@@ -9,15 +9,15 @@ from lmms_eval.engine.scoring import SampleResult
 from lmms_eval.evaluator import TaskRun
 
 
-def sample_rows(task_run: TaskRun) -> list[dict[str, Any]]:
+def sample_rows(task_run: TaskRun, model: str, model_name: str) -> list[dict[str, Any]]:
+    """Rows carry what `lmms-eval rescore` needs: task, version, prompt hash, model, raw answers."""
     config = task_run.task.config
-    return [_row(config.task, config.version, sample) for sample in task_run.samples]
+    header = {"task": config.task, "task_version": config.version, "task_hash": config.prompt_hash(), "model": model, "model_name": model_name}
+    return [{**header, **_row(sample)} for sample in task_run.samples]
 
 
-def _row(task: str, version: Any, sample: SampleResult) -> dict[str, Any]:
+def _row(sample: SampleResult) -> dict[str, Any]:
     return {
-        "task": task,
-        "task_version": version,
         "doc_id": sample.doc_id,
         "target": sample.target,
         "prompt": sample.prompt,

@@ -1,11 +1,16 @@
-"""Where output files go: output_path/<model name>/<timestamp>_results.json and samples."""
+"""Where output files go: OUTPUT_PATH/<model name>/<timestamp>_... .
+
+Each task's files are written as soon as it is scored (its samples log and a results file
+of its own), so a run that dies in its eighth task keeps the first seven; the combined
+results file follows at the end.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
-from lmms_eval.evaluator import Evaluation
+from lmms_eval.evaluator import Evaluation, TaskRun
 from lmms_eval.report.files import Redactor, to_json_text, write_atomic
 from lmms_eval.report.results import build_results, sanitize_model_name
 from lmms_eval.report.samples import sample_rows
@@ -17,19 +22,30 @@ def redactor_for(evaluation: Evaluation) -> Redactor:
     return Redactor(secrets)
 
 
-def write_outputs(evaluation: Evaluation, output_path: Path) -> list[Path]:
-    """Write the results JSON and (with --log_samples) one JSONL per task; return the paths."""
-    redact = redactor_for(evaluation)
-    folder = output_path / sanitize_model_name(evaluation.model_identity)
-    stamp = dt.datetime.fromtimestamp(evaluation.started_at).strftime("%Y-%m-%dT%H-%M-%S.%f")
-    written = []
-    if evaluation.run.log_samples:
-        for name, task_run in evaluation.task_runs.items():
-            path = folder / f"{stamp}_samples_{name}_{evaluation.run.log_samples_suffix}.jsonl"
-            lines = [to_json_text(row, redact, indent=None) for row in sample_rows(task_run)]
-            write_atomic(path, "\n".join(lines) + ("\n" if lines else ""))
-            written.append(path)
-    results_path = folder / f"{stamp}_results.json"
-    write_atomic(results_path, to_json_text(build_results(evaluation), redact) + "\n")
-    written.append(results_path)
-    return written
+class OutputWriter:
+    def __init__(self, output_path: Path):
+        self.output_path = output_path
+        self.written: list[Path] = []
+
+    def _prefix(self, evaluation: Evaluation) -> Path:
+        folder = self.output_path / sanitize_model_name(evaluation.model_identity)
+        stamp = dt.datetime.fromtimestamp(evaluation.started_at).strftime("%Y-%m-%dT%H-%M-%S.%f")
+        return folder / stamp
+
+    def task_done(self, evaluation: Evaluation, task_run: TaskRun) -> None:
+        """The task's samples log (with --log_samples) and its own results file."""
+        redact = redactor_for(evaluation)
+        prefix, name = self._prefix(evaluation), task_run.task.name
+        if evaluation.run.log_samples:
+            lines = [to_json_text(row, redact, indent=None) for row in sample_rows(task_run, evaluation.run.model, evaluation.model_identity)]
+            self._write(Path(f"{prefix}_samples_{name}_{evaluation.run.log_samples_suffix}.jsonl"), "\n".join(lines) + ("\n" if lines else ""))
+        self._write(Path(f"{prefix}_results_{name}.json"), to_json_text(build_results(evaluation, only_task=name), redact) + "\n")
+
+    def finish(self, evaluation: Evaluation) -> Path:
+        path = Path(f"{self._prefix(evaluation)}_results.json")
+        self._write(path, to_json_text(build_results(evaluation), redactor_for(evaluation)) + "\n")
+        return path
+
+    def _write(self, path: Path, text: str) -> None:
+        write_atomic(path, text)
+        self.written.append(path)

@@ -52,6 +52,7 @@ class _Final(Exception):
 class OpenAIChat(Model):
     is_chat = True
     secret_args = ("api_key",)
+    transport_args = ("base_url", "num_concurrent", "max_retries", "timeout", "retry_base_delay", "max_retry_delay")
 
     def __init__(
         self,

@@ -1,0 +1,67 @@
+"""`lmms-eval rescore` and `lmms-eval cache`: working on past runs without a model."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from lmms_eval.config import DEFAULT_SEEDS
+
+
+def rescore_command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="lmms-eval rescore",
+        description="Score logged answers again with the current task code (filters, metrics, aggregation), without loading any model.",
+    )
+    parser.add_argument("paths", nargs="+", type=Path, help="samples JSONL files, or output folders to search for them")
+    parser.add_argument("--include_path", action="append", default=[], help="folder of the tasks' YAMLs, if not built in; repeatable")
+    parser.add_argument("--output_path", type=Path, help="where to write the new results (default: beside the first samples file)")
+    parser.add_argument("--bootstrap_iters", type=int, default=100000, help="as for an evaluation")
+    parser.add_argument("--seed", default=",".join(map(str, DEFAULT_SEEDS)), help="as for an evaluation (the bootstrap uses the first)")
+    args = parser.parse_args(argv)
+
+    from lmms_eval.cli.main import _configure_logging, logger, report_end
+    from lmms_eval.report.writer import OutputWriter
+    from lmms_eval.rescore import find_sample_files, rescore
+
+    _configure_logging("INFO")
+    evaluation = rescore(args.paths, args.include_path, args.bootstrap_iters, args.seed)
+    output = args.output_path or find_sample_files(args.paths)[0].parent.parent
+    path = OutputWriter(output).finish(evaluation)
+    logger.info("wrote %s", path)
+    return report_end(evaluation)
+
+
+def cache_command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="lmms-eval cache", description="Inspect or clear a response store (--use_cache file).")
+    actions = parser.add_subparsers(dest="action", required=True)
+    info = actions.add_parser("info", help="answers by model and task, and the file's size")
+    info.add_argument("path", type=Path)
+    clear = actions.add_parser("clear", help="delete stored answers (all, or those of one model and/or task)")
+    clear.add_argument("path", type=Path)
+    clear.add_argument("--model", help="model label as `cache info` shows it, e.g. openai:gpt-4o")
+    clear.add_argument("--task", help="task name")
+    args = parser.parse_args(argv)
+
+    from lmms_eval.store.sqlite import ResponseStore
+
+    store = ResponseStore(args.path, create=False)
+    try:
+        if args.action == "clear":
+            deleted = store.clear(model=args.model, task=args.task)
+            print(f"deleted {deleted} answers from {args.path}")
+        else:
+            print(_info_text(store))
+    finally:
+        store.close()
+    return 0
+
+
+def _info_text(store) -> str:
+    from lmms_eval.cli.listing import columns
+
+    summary = store.summary()
+    total = sum(entry.answers for entry in summary)
+    rows = [(entry.model, entry.task, str(entry.answers)) for entry in summary]
+    header = f"{store.path}: {total} answers, {store.size_bytes() / 1e6:.2f} MB"
+    return header + ("\n\n" + columns(rows, ("Model", "Task", "Answers")) if rows else "")

@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -215,13 +216,22 @@ def _last_user_parts(messages: list[dict[str, Any]], all_parts: list[Parts]) -> 
     return []
 
 
-def _completion(body: dict[str, Any], number: int) -> dict[str, Any]:
+def _canned_reply(text: str, canned: Mapping[str, str]) -> str | None:
+    """The reply of the longest canned key found in the prompt text, if any."""
+    found = [key for key in canned if key in text]
+    return canned[max(found, key=len)] if found else None
+
+
+def _completion(body: dict[str, Any], number: int, canned: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Answer a validated chat request with the OpenAI ``chat.completion`` object."""
     all_parts = [_content_parts(message) for message in body["messages"]]
     user_parts = _last_user_parts(body["messages"], all_parts)
     colours = [_image_colour(part) for part in _image_parts(user_parts)]
-    word = ", ".join(colours) if colours else "no image"
-    reply = _truncated(_styled(word, _text_of(user_parts)), body)
+    text = _text_of(user_parts)
+    reply = _canned_reply(text, canned) if canned else None
+    if reply is None:
+        reply = _styled(", ".join(colours) if colours else "no image", text)
+    reply = _truncated(reply, body)
     prompt_tokens = _prompt_tokens(all_parts)
     completion_tokens = len(reply.split())
     return {
@@ -260,7 +270,11 @@ class OracleServer:
         model_name: str = "colour-oracle",
         record_bodies: bool = True,
         port: int = 0,
+        canned: Mapping[str, str] | None = None,
     ):
+        """`canned` maps prompt substrings to fixed replies (the longest key found in the
+        last user message wins), so benchmark tests can script answers that hit every
+        parsing rule; prompts matching no key get the colour answer."""
         if latency < 0:
             raise ValueError(f"latency must be >= 0, got {latency}")
         self.latency = latency
@@ -268,6 +282,7 @@ class OracleServer:
         self.model_name = model_name
         self.record_bodies = record_bodies
         self.port = port
+        self.canned = dict(canned or {})
         self.chat_requests = 0
         self.answered = 0
         self.bodies: list[dict[str, Any]] = []
@@ -351,7 +366,7 @@ class OracleServer:
                 return self._fault_response()
             if self.latency > 0:
                 await asyncio.sleep(self.latency)
-            completion = _completion(body, next(self._ids))
+            completion = _completion(body, next(self._ids), self.canned)
         except _RequestError as exc:
             return _error_response(400, str(exc), param=exc.param)
         self.answered += 1

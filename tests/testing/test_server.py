@@ -233,3 +233,18 @@ def test_command_line_serves_until_terminated():
             process.kill()
             process.wait()
         process.stdout.close()
+
+
+def test_canned_replies_pick_the_longest_key_found():
+    from openai import OpenAI
+
+    with OracleServer(canned={"capital": "Paris", "capital of Italy": "Rome"}) as server:
+        client = OpenAI(base_url=server.base_url, api_key="test", max_retries=0)
+
+        def ask(text: str) -> str:
+            reply = client.chat.completions.create(model="m", messages=[{"role": "user", "content": text}])
+            return reply.choices[0].message.content
+
+        assert ask("What is the capital of Italy?") == "Rome"
+        assert ask("What is the capital of France?") == "Paris"
+        assert ask("What colour?") == "no image"

@@ -173,6 +173,9 @@ class Task:
             raise
         except Exception as error:
             where = f"doc {doc_id}" if doc_id is not None else "the dataset"
+            missing = _missing_field(error, args[0] if args else None)
+            if missing is not None:
+                raise DocumentError(f"task {self.name} {where}: {key} needs field {missing}; {_fields_of(args[0])}") from error
             raise DocumentError(f"task {self.name} {where}: {key} raised {type(error).__name__}: {error}") from error
 
     # --- generation settings ----------------------------------------------------------------
@@ -202,6 +205,23 @@ def _plain_function(config: TaskConfig, key: str) -> Callable[..., Any] | None:
     if isinstance(value, FunctionRef):
         return value.resolve(key)
     raise TaskConfigError(f"expected '!function module.name', found {value!r}", path=config.source, key=key)
+
+
+def _missing_field(error: Exception, doc: Any) -> str | None:
+    """The field name, when task code failed because the doc lacks it (the dataset's schema
+    differs from what the task was written for)."""
+    if isinstance(error, KeyError) and isinstance(doc, dict) and error.args and error.args[0] not in doc:
+        return repr(error.args[0])
+    from jinja2.exceptions import UndefinedError
+
+    # A template's missing variable: jinja2 words it "'name' is undefined".
+    if isinstance(error, UndefinedError) and isinstance(doc, dict) and str(error).endswith(" is undefined"):
+        return str(error).removesuffix(" is undefined")
+    return None
+
+
+def _fields_of(doc: dict[str, Any]) -> str:
+    return "the doc has: " + (", ".join(sorted(map(str, doc))) or "no fields")
 
 
 def _entry_for_model(per_model: Any, model_name: str) -> Any:

@@ -107,7 +107,7 @@ def test_task_code_failure_names_task_key_and_doc(tmp_path: Path) -> None:
     task = make_task(tmp_path, "test_split: test\ndoc_to_text: !function utils.explode\n")
     with pytest.raises(DocumentError) as caught:
         task.text({"question": "x"}, 7)
-    assert str(caught.value) == "task t doc 7: doc_to_text raised KeyError: 'missing'"
+    assert str(caught.value) == "task t doc 7: doc_to_text needs field 'missing'; the doc has: question"
 
 
 # --- targets, choices, golds ------------------------------------------------------------

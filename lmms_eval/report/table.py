@@ -30,18 +30,12 @@ def _rows(name: str, version: Any, shots: int | None, scores: dict[MetricKey, Sc
     rows = []
     for (metric, filter_name), score in scores.items():
         arrow = {True: " ↑", False: " ↓"}.get(higher.get(metric), "")
-        rows.append(
-            (
-                name,
-                "" if version is None else str(version),
-                filter_name,
-                "" if shots is None else str(shots),
-                metric + arrow,
-                _number(score.value),
-                "±" + _number(score.stderr) if score.stderr is not None else "N/A",
-                str(score.count),
-            )
-        )
+        prefix = (name, "" if version is None else str(version), filter_name, "" if shots is None else str(shots))
+        if isinstance(score.value, dict):  # an aggregation that reports named sub-scores: one row each
+            rows.extend((*prefix, f"{metric}/{sub}", _number(value), "", str(score.count)) for sub, value in score.value.items())
+            continue
+        stderr = "±" + _number(score.stderr) if score.stderr is not None else "N/A"
+        rows.append((*prefix, metric + arrow, _number(score.value), stderr, str(score.count)))
     return rows
 
 

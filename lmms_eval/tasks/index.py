@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import logging
 import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -14,6 +15,11 @@ from lmms_eval.tasks.config import GroupConfig, TaskConfig
 from lmms_eval.tasks.yaml_io import load_with_includes
 
 BUILTIN_TASK_DIR = Path(__file__).parent
+logger = logging.getLogger(__name__)
+
+
+def _is_builtin(path: str | Path) -> bool:
+    return Path(path).resolve().is_relative_to(BUILTIN_TASK_DIR.resolve())
 
 
 @dataclass
@@ -110,8 +116,21 @@ class TaskIndex:
             previous = self.groups[name].source
         else:
             return
-        if Path(previous).resolve() != Path(source).resolve():  # the same file, by another spelling, is no clash
-            raise TaskConfigError(f"name '{name}' is already defined in {previous}", path=source, key="task")
+        if Path(previous).resolve() == Path(source).resolve():  # the same file, by another spelling, is no clash
+            return
+        if _is_builtin(previous) and not _is_builtin(source):
+            # A user's folder may redefine a library task, e.g. to point it at a local copy.
+            logger.info("%s replaces the built-in '%s' (%s)", source, name, previous)
+            self._forget(name)
+            return
+        raise TaskConfigError(f"name '{name}' is already defined in {previous}", path=source, key="task")
+
+    def _forget(self, name: str) -> None:
+        self.tasks.pop(name, None)
+        self.groups.pop(name, None)
+        for members in self.tags.values():
+            if name in members:
+                members.remove(name)
 
     # --- resolution -----------------------------------------------------------------
 

@@ -56,9 +56,19 @@ def load_with_includes(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, An
         return data
     merged: dict[str, Any] = {}
     for name in include if isinstance(include, list) else [include]:
-        target = Path(name) if Path(name).is_absolute() else path.parent / name
-        if not target.is_file():
-            raise TaskConfigError(f"included file not found: {target}", path=str(path), key="include")
+        target = _include_target(Path(name), path)
         merged.update(load_with_includes(target, (*_seen, path)))
     merged.update(data)
     return merged
+
+
+def _include_target(name: Path, including: Path) -> Path:
+    """An absolute path; else relative to the including file; else relative to the
+    built-in task library (so a user's YAML can write `include: mme/mme.yaml`)."""
+    from lmms_eval.tasks.index import BUILTIN_TASK_DIR
+
+    candidates = [name] if name.is_absolute() else [including.parent / name, BUILTIN_TASK_DIR / name]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise TaskConfigError(f"included file not found: {candidates[0]}", path=str(including), key="include")

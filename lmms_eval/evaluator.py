@@ -88,9 +88,10 @@ def evaluate(run: RunConfig, selection: Selection | None = None, on_task_done: T
     cache = ResponseCache(store, model_identity(run.model, model_class, model_args, model)) if store else None
     try:
         settings = _prompt_settings(run)
-        for config in selection.configs.values():
-            task = Task(config, settings)
-            task_run = evaluate_task(task, model, run, cache)
+        # Every task's functions and metrics are resolved before the first request is sent.
+        prepared = [(task, Scorer(task, predict_only=run.predict_only)) for task in (Task(config, settings) for config in selection.configs.values())]
+        for task, scorer in prepared:
+            task_run = evaluate_task(task, scorer, model, run, cache)
             evaluation.task_runs[task.name] = task_run
             if on_task_done is not None:
                 on_task_done(evaluation, task_run)
@@ -104,11 +105,10 @@ def evaluate(run: RunConfig, selection: Selection | None = None, on_task_done: T
     return evaluation
 
 
-def evaluate_task(task: Task, model: Model, run: RunConfig, cache: ResponseCache | None = None) -> TaskRun:
+def evaluate_task(task: Task, scorer: Scorer, model: Model, run: RunConfig, cache: ResponseCache | None = None) -> TaskRun:
     request_type = RequestType.GENERATE_UNTIL if task.config.output_type == "generate_until" else RequestType.LOGLIKELIHOOD
     if not model.supports(request_type):
         raise ModelError(f"task {task.name} is {task.config.output_type}, which model '{run.model}' cannot answer")
-    scorer = Scorer(task, predict_only=run.predict_only)  # built first: a bad metric fails before inference
     docs = task.eval_docs()
     doc_ids = DocWindow(run.offset, run.limit).doc_ids(len(docs))
     builder = RequestBuilder(task, chat=model.is_chat or run.apply_chat_template)

@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, NoReturn
 
 from lmms_eval.config import RunConfig
+from lmms_eval.errors import ConfigError
 
 TASK_LISTINGS = ("list", "list_groups", "list_tags", "list_subtasks")
 
 
 def _limit(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is neither a count nor a fraction below 1") from None
     return int(value) if value >= 1 and value.is_integer() else value
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (via ConfigError), like every other."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(f"{message} (see `{self.prog} --help`)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="lmms-eval",
         description="Evaluate multimodal models on benchmarks. Subcommands: `lmms-eval tasks`, `lmms-eval models`, `lmms-eval demo`.",
         argument_default=argparse.SUPPRESS,  # so explicit flags can override a --config file

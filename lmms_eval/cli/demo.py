@@ -9,13 +9,13 @@ how well averaging colours answers "what is the background colour?".
 
 from __future__ import annotations
 
-import argparse
+from lmms_eval.cli.args import Parser
 
 from lmms_eval.config import RunConfig
 
 
 def run_demo(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="lmms-eval demo", description=__doc__.split("\n\n")[1])
+    parser = Parser(prog="lmms-eval demo", description=__doc__.split("\n\n")[1])
     parser.add_argument("--output_path", help="also write results (and samples) here")
     parser.add_argument("--limit", type=int, help="docs to evaluate")
     args = parser.parse_args(argv)

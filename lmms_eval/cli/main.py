@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from lmms_eval.cli.args import Parser
+
 import logging
 import sys
 from collections.abc import Sequence
@@ -21,11 +23,10 @@ EXIT_INTERRUPTED = 130
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    verbose = _wants_debug(argv)
     try:
         return _dispatch(argv)
     except LmmsEvalError as error:
-        if verbose:
+        if logger.isEnabledFor(logging.DEBUG):  # --verbosity DEBUG: the traceback too
             logger.exception("failed")
         print(f"lmms-eval: error: {error}", file=sys.stderr)
         return error.exit_code
@@ -44,7 +45,8 @@ def _dispatch(argv: list[str]) -> int:
     _configure_logging(flags.get("verbosity") or file_entries[0].get("verbosity") or "INFO")
     listing = flags.get("tasks") or file_entries[0].get("tasks")
     if listing in TASK_LISTINGS:
-        return _print_task_listing(listing, flags.get("include_path") or file_entries[0].get("include_path") or [])
+        include = flags.get("include_path") or file_entries[0].get("include_path") or []
+        return _print_task_listing(listing, [include] if isinstance(include, str) else include)
     runs = [RunConfig.from_layers(entry, flags) for entry in file_entries]
     return max(run_one(run) for run in runs)
 
@@ -110,9 +112,7 @@ def _print_task_listing(what: str, include_paths: list[str]) -> int:
 
 
 def _tasks_command(argv: list[str]) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="lmms-eval tasks", description="List tasks, groups and tags.")
+    parser = Parser(prog="lmms-eval tasks", description="List tasks, groups and tags.")
     parser.add_argument("what", nargs="?", default="list", choices=TASK_LISTINGS)
     parser.add_argument("--include_path", action="append", default=[], help="extra task folder; repeatable")
     args = parser.parse_args(argv)
@@ -120,11 +120,9 @@ def _tasks_command(argv: list[str]) -> int:
 
 
 def _models_command(argv: list[str]) -> int:
-    import argparse
-
     from lmms_eval.cli.listing import model_listing
 
-    argparse.ArgumentParser(prog="lmms-eval models", description="List model backends.").parse_args(argv)
+    Parser(prog="lmms-eval models", description="List model backends.").parse_args(argv)
     print(model_listing())
     return EXIT_OK
 
@@ -154,10 +152,6 @@ SUBCOMMANDS = {
     "rescore": _rescore_command,
     "cache": _cache_command,
 }
-
-
-def _wants_debug(argv: list[str]) -> bool:
-    return any(arg.upper() == "DEBUG" for arg in argv) and "--verbosity" in " ".join(argv)
 
 
 def _configure_logging(verbosity: str) -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
+from lmms_eval.cli.args import Parser
 from lmms_eval.config import DEFAULT_SEEDS
 
 
 def rescore_command(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="lmms-eval rescore",
         description="Score logged answers again with the current task code (filters, metrics, aggregation), without loading any model.",
     )
@@ -33,7 +33,7 @@ def rescore_command(argv: list[str]) -> int:
 
 
 def cache_command(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="lmms-eval cache", description="Inspect or clear a response store (--use_cache file).")
+    parser = Parser(prog="lmms-eval cache", description="Inspect or clear a response store (--use_cache file).")
     actions = parser.add_subparsers(dest="action", required=True)
     info = actions.add_parser("info", help="answers by model and task, and the file's size")
     info.add_argument("path", type=Path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,7 @@ from lmms_eval.api.response import Failure, Response
 from lmms_eval.engine.inference import TaskResponses
 from lmms_eval.errors import DocumentError, TaskConfigError
 from lmms_eval.filters import FILTERS
+from lmms_eval.filters.text import StripThinking
 from lmms_eval.metrics.aggregation import AGGREGATIONS, Aggregation
 from lmms_eval.metrics.sample import (
     GENERATION_METRICS,
@@ -82,6 +84,9 @@ def build_metric_specs(task: Task) -> list[MetricSpec]:
                 path=config.source,
                 key="metric_list",
             )
+        options = {k: v for k, v in entry.items() if k not in ("metric", "aggregation", "higher_is_better")}
+        if task.process_results is None and config.output_type == "generate_until":
+            _check_options(name, GENERATION_METRICS.get(name).score, options, config.source)
         aggregation_value = entry.get("aggregation", _default_aggregation(config.output_type, name))
         specs.append(
             MetricSpec(
@@ -89,10 +94,18 @@ def build_metric_specs(task: Task) -> list[MetricSpec]:
                 aggregation_name=str(aggregation_value),
                 aggregation=_resolve_aggregation(aggregation_value, config.source),
                 higher_is_better=bool(entry.get("higher_is_better", name not in LOWER_IS_BETTER)),
-                options={k: v for k, v in entry.items() if k not in ("metric", "aggregation", "higher_is_better")},
+                options=options,
             )
         )
     return specs
+
+
+def _check_options(name: str, score: Any, options: dict[str, Any], source: str) -> None:
+    """Metric options are checked before any request is sent, not when scoring fails."""
+    accepted = set(inspect.signature(score).parameters) - {"prediction", "references"}
+    unknown = sorted(set(options) - accepted)
+    if unknown and not any(p.kind is p.VAR_KEYWORD for p in inspect.signature(score).parameters.values()):
+        raise TaskConfigError(f"metric '{name}' takes no option {', '.join(unknown)} (it takes: {', '.join(sorted(accepted))})", path=source, key="metric_list")
 
 
 def _default_aggregation(output_type: str, name: str) -> str:
@@ -151,6 +164,9 @@ class Scorer:
         self.task = task
         self.predict_only = predict_only
         self.pipelines = build_filter_pipelines(task)
+        config = task.config
+        wants_stripping = config.auto_strip_thinking or config.reasoning_tags
+        self.strip_thinking = StripThinking(tags=config.reasoning_tags) if wants_stripping else None
         self.metrics = [] if predict_only else build_metric_specs(task)
 
     def score(self, docs: Any, answered: TaskResponses) -> list[SampleResult]:
@@ -172,9 +188,12 @@ class Scorer:
         return samples
 
     def _raw_values(self, responses: Sequence[Response]) -> list[Any]:
-        if self.task.config.output_type == "generate_until":
-            return [response.value.strip() for response in responses]  # type: ignore[union-attr]
-        return [response.value for response in responses]
+        if self.task.config.output_type != "generate_until":
+            return [response.value for response in responses]
+        texts = [response.value.strip() for response in responses]  # type: ignore[union-attr]
+        if self.strip_thinking is not None:
+            texts = [self.strip_thinking.map(text, {}) for text in texts]
+        return texts
 
     def _score_doc(self, sample: SampleResult, doc: dict[str, Any], filtered: Any) -> dict[str, Any]:
         if self.task.process_results is not None:

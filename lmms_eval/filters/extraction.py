@@ -54,6 +54,8 @@ class MultiChoiceRegexFilter(ResponseMap):
     ) -> None:
         super().__init__()
         self.primary = RegexFilter(regex_pattern, group_select, fallback)
+        if ignore_case:
+            self.primary.pattern = re.compile(regex_pattern, re.IGNORECASE)
         self.fallback = fallback
         self.ignore_case = ignore_case
         self.ignore_punctuation = ignore_punctuation
@@ -63,6 +65,7 @@ class MultiChoiceRegexFilter(ResponseMap):
         found = self.primary.map(response, doc)
         if found != self.fallback:
             letter = found.strip("() .")
+            letter = letter.upper() if self.ignore_case else letter
             return f"({letter})" if len(letter) == 1 else found
         letter = self._letter_from_choice_text(response, doc) or self._lone_letter(response, doc)
         return f"({letter})" if letter else self.fallback

@@ -47,8 +47,16 @@ def normalise_for_exact_match(
     return text
 
 
-def exact_match(prediction: str, references: Sequence[str], **options: Any) -> float:
+def exact_match(
+    prediction: str,
+    references: Sequence[str],
+    ignore_case: bool = False,
+    ignore_punctuation: bool = False,
+    ignore_numbers: bool = False,
+    regexes_to_ignore: Sequence[str] | None = None,
+) -> float:
     """1.0 when the prediction equals any gold answer after the same normalisation."""
+    options = {"ignore_case": ignore_case, "ignore_punctuation": ignore_punctuation, "ignore_numbers": ignore_numbers, "regexes_to_ignore": regexes_to_ignore}
     predicted = normalise_for_exact_match(str(prediction), **options)
     return float(any(predicted == normalise_for_exact_match(str(gold), **options) for gold in references))
 

@@ -24,6 +24,8 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()):
         found = {str(s) for s in secrets if s and len(str(s)) >= _MIN_SECRET_LENGTH}
         found |= {os.environ[name] for name in SECRET_ENVIRONMENT if len(os.environ.get(name, "")) >= _MIN_SECRET_LENGTH}
+        # Also as JSON escapes them (quotes, backslashes), since redaction runs on JSON text.
+        found |= {json.dumps(secret)[1:-1] for secret in found}
         # Longest first, so a secret that contains another is removed whole.
         ordered = sorted(found, key=len, reverse=True)
         self._pattern = re.compile("|".join(re.escape(s) for s in ordered)) if ordered else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,7 @@ def build_results(evaluation: Evaluation, only_task: str | None = None) -> dict[
         "model_name_sanitized": sanitize_model_name(evaluation.model_identity),
         "source": evaluation.source,
         "date": dt.datetime.fromtimestamp(evaluation.started_at, dt.timezone.utc).isoformat(),
-        "total_evaluation_time_seconds": round(evaluation.duration, 3),
+        "total_evaluation_time_seconds": round(evaluation.duration or time.time() - evaluation.started_at, 3),
         "git_hash": _git_commit(),
         "python_version": sys.version.split()[0],
         "package_versions": _package_versions(),

@@ -18,8 +18,9 @@ def render_table(evaluation: Evaluation) -> str:
         rows.extend(_rows(config.task_alias or name, config.version, task_run.task.num_fewshot, task_run.scores, higher))
     lines = [_format(rows)] if rows else ["(no scores: predictions only)" if evaluation.run.predict_only else "(no scores)"]
     group_rows = []
+    aliases = {node.name: node.config.group_alias or node.name for node in evaluation.selection.groups()}
     for group, scores in evaluation.group_scores.items():
-        group_rows.extend(_rows(group, None, None, scores, {}))
+        group_rows.extend(_rows(aliases.get(group, group), None, None, scores, {}))
     if group_rows:
         lines += ["", _format(group_rows)]
     lines += _failure_lines(evaluation)

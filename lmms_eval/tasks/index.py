@@ -195,7 +195,10 @@ class TaskIndex:
         if name in self.tasks:
             selection.configs[name] = self.task_config(name, overrides)
         else:
-            selection.configs[name] = TaskConfig.from_dict(entry, f"inline task in group {' -> '.join(parents)}")
+            # Its relative paths resolve against the group file that wrote it.
+            parent = self.groups.get(parents[-1]) if parents else None
+            source = parent.source if parent is not None else f"inline task in group {' -> '.join(parents)}"
+            selection.configs[name] = TaskConfig.from_dict(entry, source)
         return name
 
     def _unknown_message(self, name: str) -> str:

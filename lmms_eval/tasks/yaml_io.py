@@ -57,9 +57,33 @@ def load_with_includes(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, An
     merged: dict[str, Any] = {}
     for name in include if isinstance(include, list) else [include]:
         target = _include_target(Path(name), path)
-        merged.update(load_with_includes(target, (*_seen, path)))
+        merged.update(_anchor_local_paths(load_with_includes(target, (*_seen, path)), target.parent))
     merged.update(data)
     return merged
+
+
+def _anchor_local_paths(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Relative data paths written in an included file stay relative to *that* file, so a
+    user's YAML that includes a library task still finds the library's bundled data."""
+
+    def anchored(value: Any) -> Any:
+        if isinstance(value, str) and not Path(value).is_absolute() and (folder / value).exists():
+            return str(folder / value)
+        if isinstance(value, list):
+            return [anchored(item) for item in value]
+        if isinstance(value, dict):
+            return {key: anchored(item) for key, item in value.items()}
+        return value
+
+    data = dict(data)
+    if "dataset_path" in data:
+        data["dataset_path"] = anchored(data["dataset_path"])
+    kwargs = data.get("dataset_kwargs")
+    if isinstance(kwargs, dict):
+        data["dataset_kwargs"] = {
+            key: anchored(value) if key in ("data_files", "data_dir") else value for key, value in kwargs.items()
+        }
+    return data
 
 
 def _include_target(name: Path, including: Path) -> Path:

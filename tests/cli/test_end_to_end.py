@@ -452,3 +452,20 @@ def test_multiple_choice_by_loglikelihood(tmp_path, monkeypatch):
     assert results["acc_norm,none"] == sum(expected_norm) / 4
     samples = read_samples(output, "pick_animal")
     assert len(samples[0]["resps"]) == 3 and samples[0]["resps"][1] == [text_logprob(" elephant"), False]
+
+
+def test_bad_flag_values_are_one_line(capsys):
+    assert run_cli("--limit", "abc", "--tasks", "x") == 2
+    assert capsys.readouterr().err.strip() == (
+        "lmms-eval: error: argument --limit: 'abc' is neither a count nor a fraction below 1 (see `lmms-eval --help`)"
+    )
+    assert run_cli("--no_such_flag") == 2
+    assert capsys.readouterr().err.strip() == "lmms-eval: error: unrecognized arguments: --no_such_flag (see `lmms-eval --help`)"
+
+
+def test_including_a_library_task_keeps_its_bundled_data(oracle, tmp_path):
+    folder = write(tmp_path / "mine" / "my_demo.yaml", "include: demo/demo_colours.yaml\ntask: my_demo\n").parent
+    output = tmp_path / "out"
+    assert run_cli("--model", "openai", "--model_args", model_args(oracle), "--tasks", "my_demo", "--include_path", folder,
+                   "--limit", "4", "--output_path", output) == 0
+    assert read_results(output)["n-samples"]["my_demo"] == {"original": 40, "effective": 4}

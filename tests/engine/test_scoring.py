@@ -238,3 +238,20 @@ def test_docs_may_be_a_mapping_of_the_answered_ids(make_task):
     docs = task.eval_docs()
     samples = Scorer(task).score({0: docs[0], 2: docs[2]}, answer(task, {0: "blue", 2: "blue"}))
     assert scores(samples) == {0: {NO_FILTER: {"exact_match": 1.0}}, 2: {NO_FILTER: {"exact_match": 0.0}}}
+
+
+def test_metric_options_are_checked_before_any_request(make_task):
+    task = make_task(ROWS, metric_list=[{"metric": "exact_match", "ignore_cases": True}])
+    with pytest.raises(TaskConfigError, match="metric 'exact_match' takes no option ignore_cases"):
+        Scorer(task)
+
+
+def test_auto_strip_thinking_removes_reasoning_before_filters(make_task):
+    task = make_task(ROWS, auto_strip_thinking=True)
+    answered = answer(task, {0: "<think>sky is blue?</think> blue", 1: "<think>cut off", 2: "red"})
+    samples = Scorer(task).score(task.eval_docs(), answered)
+    assert [sample.filtered[NO_FILTER] for sample in samples] == [["blue"], [""], ["red"]]
+    assert [sample.scores[NO_FILTER]["exact_match"] for sample in samples] == [1.0, 0.0, 1.0]
+    custom = make_task(ROWS, name="tagged", reasoning_tags=[["[R]", "[/R]"]])
+    tagged = Scorer(custom).score(custom.eval_docs(), answer(custom, {0: "[R]hmm[/R]blue", 1: "green", 2: "red"}))
+    assert tagged[0].filtered[NO_FILTER] == ["blue"]

@@ -173,7 +173,7 @@ def test_inline_group_and_inline_task_overrides(tmp_path: Path) -> None:
     assert selection.configs["t"].num_fewshot == 3
     assert selection.configs["t"].source == str(tmp_path / "t.yaml")
     assert selection.configs["fresh"].dataset_path == "csv"
-    assert selection.configs["fresh"].source == "inline task in group outer"
+    assert selection.configs["fresh"].source == str(tmp_path / "g.yaml")  # its paths resolve against the group file
 
 
 def test_inline_override_is_still_validated(tmp_path: Path) -> None:

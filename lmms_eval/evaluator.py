@@ -13,6 +13,7 @@ from lmms_eval.api.model import Model
 from lmms_eval.api.request import RequestType
 from lmms_eval.config import RunConfig
 from lmms_eval.engine.aggregate import MetricKey, Score, aggregate_group, aggregate_task
+from lmms_eval.engine.distributed import ProcessGroup
 from lmms_eval.engine.inference import ResponseCache, TaskResponses, run_inference
 from lmms_eval.engine.requests import DocWindow, RequestBuilder, iter_requests
 from lmms_eval.engine.scoring import MetricSpec, SampleResult, Scorer
@@ -74,9 +75,15 @@ def build_model(run: RunConfig) -> tuple[type[Model], dict[str, Any], Model]:
 TaskDone = Callable[["Evaluation", TaskRun], None]
 
 
-def evaluate(run: RunConfig, selection: Selection | None = None, on_task_done: TaskDone | None = None) -> Evaluation:
+def evaluate(
+    run: RunConfig, selection: Selection | None = None, on_task_done: TaskDone | None = None, group: ProcessGroup | None = None
+) -> Evaluation:
     """Run every selected task; `on_task_done` sees each task as soon as it is scored
-    (the CLI saves its results then, so a run that dies later keeps them)."""
+    (the CLI saves its results then, so a run that dies later keeps them).
+
+    Under a launcher each process answers its shard; only rank 0 scores, so only its
+    Evaluation holds task runs."""
+    group = group or ProcessGroup()
     random_seed, numpy_seed, _torch_seed, _fewshot_seed = run.seeds()
     _seed_everything(random_seed, numpy_seed)
     selection = selection or select_tasks(run)
@@ -91,7 +98,9 @@ def evaluate(run: RunConfig, selection: Selection | None = None, on_task_done: T
         # Every task's functions and metrics are resolved before the first request is sent.
         prepared = [(task, Scorer(task, predict_only=run.predict_only)) for task in (Task(config, settings) for config in selection.configs.values())]
         for task, scorer in prepared:
-            task_run = evaluate_task(task, scorer, model, run, cache)
+            task_run = evaluate_task(task, scorer, model, run, cache, group)
+            if task_run is None:  # another rank scores it
+                continue
             evaluation.task_runs[task.name] = task_run
             if on_task_done is not None:
                 on_task_done(evaluation, task_run)
@@ -105,20 +114,28 @@ def evaluate(run: RunConfig, selection: Selection | None = None, on_task_done: T
     return evaluation
 
 
-def evaluate_task(task: Task, scorer: Scorer, model: Model, run: RunConfig, cache: ResponseCache | None = None) -> TaskRun:
+def evaluate_task(
+    task: Task, scorer: Scorer, model: Model, run: RunConfig, cache: ResponseCache | None = None, group: ProcessGroup | None = None
+) -> TaskRun | None:
+    """Ask the model about this process's shard of the task; on rank 0, score everything."""
+    group = group or ProcessGroup()
     request_type = RequestType.GENERATE_UNTIL if task.config.output_type == "generate_until" else RequestType.LOGLIKELIHOOD
     if not model.supports(request_type):
         raise ModelError(f"task {task.name} is {task.config.output_type}, which model '{run.model}' cannot answer")
     docs = task.eval_docs()
     doc_ids = DocWindow(run.offset, run.limit).doc_ids(len(docs))
+    shard = DocWindow(run.offset, run.limit, group.rank, group.world_size).doc_ids(len(docs))
     builder = RequestBuilder(task, chat=model.is_chat or run.apply_chat_template)
-    logger.info("%s: %d of %d docs", task.name, len(doc_ids), len(docs))
-    with _progress(task, len(doc_ids)) as progress:
-        answered = run_inference(model, request_type, iter_requests(builder, docs, doc_ids), progress, cache)
+    logger.info("%s: %d of %d docs%s", task.name, len(shard), len(docs), f" (rank {group.rank} of {group.world_size})" if group.world_size > 1 else "")
+    with _progress(task, len(shard)) as progress:
+        answered = run_inference(model, request_type, iter_requests(builder, docs, shard), progress, cache)
     if cache is not None:
         asked = len(answered.responses) - answered.from_store
         logger.info("%s: %d answers from the store, %d asked", task.name, answered.from_store, asked)
-    return score_task(task, scorer, docs, doc_ids, answered, run)
+    gathered = group.gather(answered)
+    if gathered is None:
+        return None
+    return score_task(task, scorer, docs, doc_ids, TaskResponses.merge(gathered), run)
 
 
 def score_task(task: Task, scorer: Scorer, docs: Any, doc_ids: list[int], answered: TaskResponses, run: RunConfig) -> TaskRun:

@@ -131,3 +131,20 @@ def image_data_url(image: Any, image_format: str = "PNG") -> str:
     image.save(buffer, format=image_format, **({"compress_level": 1} if image_format == "PNG" else {}))
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f"data:image/{image_format.lower()};base64,{encoded}"
+
+
+# --- HuggingFace chat templates ------------------------------------------------------------
+
+
+def to_hf(messages: ChatMessages) -> list[dict[str, Any]]:
+    """Messages as transformers processors' chat templates take them: images as PIL
+    objects, videos as file paths, audio as arrays, in the order the task gave them."""
+    return [{"role": message.role, "content": [_hf_part(part) for part in message.content]} for message in messages]
+
+
+def _hf_part(part: ContentPart) -> dict[str, Any]:
+    if part.type == "text":
+        return {"type": "text", "text": part.text or ""}
+    if part.type == "audio":
+        return {"type": "audio", "audio": part.media["array"]}
+    return {"type": part.type, part.type: part.media}

@@ -67,15 +67,22 @@ def _read_run_file(path: Path) -> list[dict[str, Any]]:
 
 
 def run_one(run: RunConfig) -> int:
+    from lmms_eval.engine.distributed import ProcessGroup
     from lmms_eval.evaluator import evaluate, select_tasks
     from lmms_eval.report.writer import OutputWriter
 
     selection = select_tasks(run)
     if run.show_config:
         _print_configs(selection)
-    output_dir = run.output_dir()
+    group = ProcessGroup.from_environment()
+    output_dir = run.output_dir() if group.is_main else None  # rank 0 alone scores and writes
     writer = OutputWriter(output_dir) if output_dir is not None else None
-    evaluation = evaluate(run, selection, on_task_done=writer.task_done if writer else None)
+    try:
+        evaluation = evaluate(run, selection, on_task_done=writer.task_done if writer else None, group=group)
+    finally:
+        group.close()
+    if not group.is_main:
+        return EXIT_OK
     if writer is not None:
         writer.finish(evaluation)
         for path in writer.written:

@@ -24,6 +24,18 @@ class TaskResponses:
     prompts: dict[int, object] = field(default_factory=dict)
     from_store: int = 0  # answers reused from the response store rather than asked
 
+    @classmethod
+    def merge(cls, parts: list[TaskResponses]) -> TaskResponses:
+        """One task's answers from all ranks, as if one process had asked everything."""
+        if len(parts) == 1:
+            return parts[0]
+        merged = cls()
+        for part in parts:
+            merged.responses.update(part.responses)
+            merged.prompts.update(part.prompts)
+            merged.from_store += part.from_store
+        return merged
+
     def add(self, response: Response) -> None:
         self.responses[(response.origin.doc_id, response.origin.index)] = response
 

@@ -82,7 +82,10 @@ def _bootstrap_python(aggregation: Aggregation, values: list[Any], iters: int, r
     statistics = []
     for _ in range(iters):
         indices = rng.integers(0, len(values), size=len(values))
-        statistic = aggregation([values[i] for i in indices])
+        try:
+            statistic = aggregation([values[i] for i in indices])
+        except Exception:  # noqa: BLE001 - some aggregations need structure a resample breaks (pairs)
+            return None
         if not isinstance(statistic, numbers.Real) or isinstance(statistic, bool):  # Real: numpy scalars too
             return None  # a custom aggregation that returns a structure has no single stderr
         statistics.append(float(statistic))

@@ -9,3 +9,7 @@ from lmms_eval.registry import Registry
 
 MODELS: Registry[type] = Registry("model", entry_point_group="lmms_eval.models")
 MODELS.add_lazy("openai", "lmms_eval.models.api.openai_chat:OpenAIChat", "openai_compatible")
+MODELS.add_lazy("huggingface", "lmms_eval.models.hf.vlm:HFVisionLanguageModel", "llava_hf", "llava_onevision", "idefics3", "smolvlm")
+MODELS.add_lazy("qwen2_5_vl", "lmms_eval.models.hf.vlm:Qwen2VL", "qwen2_vl", "qwen3_vl")
+MODELS.add_lazy("gemma3", "lmms_eval.models.hf.vlm:Gemma3")
+MODELS.add_lazy("hf", "lmms_eval.models.hf.causal_lm:HFCausalLM")

@@ -67,6 +67,7 @@ class OpenAIChat(Model):
         max_retry_delay: float = 60.0,
         max_new_tokens: int = 1024,
         image_format: str = "PNG",
+        send_stop: bool = True,
         **unused: Any,
     ) -> None:
         super().__init__(**unused)
@@ -81,6 +82,9 @@ class OpenAIChat(Model):
         self.retry = RetryPolicy(int(max_retries), float(retry_base_delay), float(max_retry_delay))
         self.max_new_tokens = int(max_new_tokens)
         self.image_format = image_format.upper()
+        # Stop strings are applied client-side in any case; some servers fail on the field
+        # (transformers serve with a multimodal processor answers HTTP 500).
+        self.send_stop = bool(send_stop)
         self.proxy = proxy_for(self.base_url)
         self._preparers = ThreadPoolExecutor(max_workers=PREPARE_THREADS, thread_name_prefix="openai-prepare")
         self._client_timeout = aiohttp.ClientTimeout(total=self.timeout)
@@ -209,7 +213,7 @@ class OpenAIChat(Model):
         if sampling and gen_kwargs.get("top_p") is not None:
             options["top_p"] = float(gen_kwargs["top_p"])
         stops = [stop for stop in (gen_kwargs.get("until") or []) if stop]
-        if stops:
+        if stops and self.send_stop:
             options["stop"] = stops[:MAX_STOP_SEQUENCES]
         if gen_kwargs.get("seed") is not None:
             options["seed"] = int(gen_kwargs["seed"])

@@ -1,0 +1,1 @@
+"""Local HuggingFace models through transformers (extra `hf`)."""

@@ -1,0 +1,1 @@
+"""Helpers shared by several task families (imported by their utils.py)."""

@@ -7,7 +7,6 @@ import re
 import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from lmms_eval.api.response import LoglikelihoodScore
 from lmms_eval.registry import Registry

@@ -13,3 +13,5 @@ MODELS.add_lazy("huggingface", "lmms_eval.models.hf.vlm:HFVisionLanguageModel", 
 MODELS.add_lazy("qwen2_5_vl", "lmms_eval.models.hf.vlm:Qwen2VL", "qwen2_vl", "qwen3_vl")
 MODELS.add_lazy("gemma3", "lmms_eval.models.hf.vlm:Gemma3")
 MODELS.add_lazy("hf", "lmms_eval.models.hf.causal_lm:HFCausalLM")
+MODELS.add_lazy("vllm", "lmms_eval.models.servers.engines:VLLMModel")
+MODELS.add_lazy("sglang", "lmms_eval.models.servers.engines:SGLangModel")

@@ -122,9 +122,9 @@ class TaskConfig:
     def prompt_hash(self) -> str:
         """A hash of every key that changes what a model is asked (part of request keys)."""
         scoring_only = {"metric_list", "filter_list", "process_results", "process_results_use_image", "task_alias", "tag", "source"}
-        relevant = {k: v for k, v in self._fields().items() if k not in scoring_only}
-        # metadata.version records scoring changes too; a new version must not orphan old answers.
-        relevant["metadata"] = {k: v for k, v in (self.metadata or {}).items() if k != "version"}
+        # metadata (version, judge model, ...) never reaches a prompt: a new version or judge
+        # must not orphan stored answers.
+        relevant = {k: v for k, v in self._fields().items() if k not in scoring_only and k != "metadata"}
         return hashlib.sha256(json.dumps(_json_safe(relevant), sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -17,6 +17,7 @@ import hashlib
 import io
 import itertools
 import json
+import re
 import signal
 import sys
 import threading
@@ -191,14 +192,16 @@ def _token_limit(body: dict[str, Any]) -> int | None:
 
 
 def _truncated(reply: str, body: dict[str, Any]) -> str:
-    """Cut the reply at the earliest stop string, then to the token limit."""
+    """Cut the reply at the earliest stop string, then after the token limit's last word
+    (only when the reply is longer; its own whitespace is kept)."""
     cuts = [reply.find(s) for s in _stop_strings(body)]
     cuts = [cut for cut in cuts if cut >= 0]
     if cuts:
         reply = reply[: min(cuts)]
     limit = _token_limit(body)
-    if limit is not None:
-        reply = " ".join(reply.split()[:limit])
+    words = list(re.finditer(r"\S+", reply))
+    if limit is not None and len(words) > limit:
+        reply = reply[: words[limit - 1].end()]
     return reply
 
 

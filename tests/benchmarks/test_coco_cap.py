@@ -275,11 +275,11 @@ QUESTION = "Please carefully observe the image and come up with a caption for th
 LONG_REPLY = " ".join(["a cat on a mat"] * 14)  # 70 words; the request allows 64
 
 # (question_id, image colour, references, canned reply, the response the harness scores).
-# The server cuts replies at the "\n\n" stop and at max_tokens (64) words, joining the
-# words with single spaces.
+# The server cuts replies at the "\n\n" stop and after the 64th word (max_tokens),
+# keeping the reply's own whitespace.
 COCO2017_DOCS = [
     ("000000000139.jpg", "red", ["A dog sitting on a wooden bench.", "a brown dog rests on a bench", "Dog on a park bench.", "A dog on a bench outside.", "The dog is sitting on the bench."],
-     "A Dog, sitting on a  wooden BENCH!", "A Dog, sitting on a wooden BENCH!"),
+     "A Dog, sitting on a  wooden BENCH!", "A Dog, sitting on a  wooden BENCH!"),
     ("000000000285.jpg", "blue", ["Two cats sleeping on a couch.", "a pair of cats lying on a sofa", "cats on a red sofa", "Two cats nap together.", "Cats resting on a sofa."],
      "Two cats sleep on a sofa ||| or a couch", "Two cats sleep on a sofa ||| or a couch"),  # METEOR's field separator
     ("000000000632.jpg", "green", ["A man riding a bike down the street.", "a cyclist on a city road", "A person on a bicycle.", "Man cycling in traffic.", "A bike rider on the street."],

@@ -3,12 +3,9 @@ scores 0; the normalised strings' lengths divide), best gold, per-type breakdown
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
 from benchmark_helpers_c import (  # noqa: E402
     evaluate,
     image,

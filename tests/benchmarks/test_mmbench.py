@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
 from benchmark_helpers_b import image, image_count, mean_stderr, prompt_text, run_benchmark, user_task, write_parquet  # noqa: E402
 
 from lmms_eval.tasks.functions import FunctionRef  # noqa: E402

@@ -3,12 +3,9 @@ rest), the accuracy, and the official report's counts per type and category."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
 from benchmark_helpers_c import (  # noqa: E402
     evaluate,
     image,

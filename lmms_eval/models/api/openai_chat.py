@@ -16,8 +16,8 @@ import threading
 import urllib.parse
 import urllib.request
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import aiohttp
@@ -28,6 +28,7 @@ from lmms_eval.api.request import Request
 from lmms_eval.api.response import FailureKind, Response, Usage
 from lmms_eval.errors import ModelError, ServerUnreachableError
 from lmms_eval.models.api.retry import RETRYABLE_STATUSES, RetryPolicy
+from lmms_eval.models.common import truncate_at_stops
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ class OpenAIChat(Model):
                 return Response.failed(request, FailureKind.CONNECTION, f"not sent: {self.base_url} stopped answering", attempts=attempt - 1)
             try:
                 text, usage = await self._post(session, payload)
-                return Response.generated(request, _truncate(text, request.gen_kwargs.get("until")), usage)
+                return Response.generated(request, truncate_at_stops(text, request.gen_kwargs.get("until")), usage)
             except _Final as failure:
                 return Response.failed(request, failure.kind, str(failure), attempts=attempt)
             except _Retryable as failure:
@@ -329,9 +330,3 @@ def _error_message(text: str) -> str:
         return text.strip()[:300] or "(empty body)"
 
 
-def _truncate(text: str, stops: Any) -> str:
-    """Cut at the first stop sequence: servers honour only the first few (or none)."""
-    for stop in stops or ():
-        if stop and stop in text:
-            text = text[: text.index(stop)]
-    return text

@@ -3,7 +3,6 @@ greedy/sampled generation, and log-likelihoods of continuations."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 from abc import abstractmethod
@@ -14,6 +13,7 @@ from lmms_eval.api.model import Model
 from lmms_eval.api.request import Request
 from lmms_eval.api.response import FailureKind, Response
 from lmms_eval.errors import ModelError
+from lmms_eval.models.common import by_generation_settings, truncate_at_stops, windows
 from lmms_eval.models.hf.loading import free_memory, require_transformers, weights_fingerprint
 
 logger = logging.getLogger(__name__)
@@ -153,12 +153,8 @@ class TransformersBackend(Model):
     def _batches(self, requests: Iterable[Request]) -> Iterator[list[Request]]:
         """Batches of similar length and identical generation settings, from windows of
         the request stream: padding stays small and memory stays bounded."""
-        iterator = iter(requests)
-        while window := list(itertools.islice(iterator, self.batch_size * SORT_WINDOW_BATCHES)):
-            groups: dict[str, list[Request]] = {}
-            for request in window:
-                groups.setdefault(json.dumps(dict(request.gen_kwargs), sort_keys=True, default=str), []).append(request)
-            for group in groups.values():
+        for window in windows(requests, self.batch_size * SORT_WINDOW_BATCHES):
+            for group in by_generation_settings(window):
                 group.sort(key=_length, reverse=True)
                 for start in range(0, len(group), self.batch_size):
                     yield group[start : start + self.batch_size]
@@ -191,14 +187,6 @@ def append_continuations(inputs: dict[str, Any], continuations: list[list[int]],
         grown["input_ids"][row, length : length + len(tokens)] = torch.tensor(tokens, dtype=ids.dtype)
         grown["attention_mask"][row, : length + len(tokens)] = 1
     return grown, context_lengths
-
-
-def truncate_at_stops(text: str, stops: Any) -> str:
-    """Cut at the earliest stop string (generate's stop_strings leave the stop in the text)."""
-    for stop in stops or ():
-        if stop and stop in text:
-            text = text[: text.index(stop)]
-    return text
 
 
 def _length(request: Request) -> int:

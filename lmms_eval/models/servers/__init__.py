@@ -1,0 +1,1 @@
+"""Inference engines driven through their offline Python APIs (extras `vllm`, `sglang`)."""

@@ -1,0 +1,151 @@
+"""`vllm` and `sglang`: batched generation in-process on an inference engine.
+
+Both engines schedule and batch internally, so the whole request stream is handed over in
+windows. Where the engine is not installed, choosing it says which extra to install. The
+alternative that works everywhere: serve the model with the engine (or `transformers
+serve`) and evaluate it with the `openai` backend.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from lmms_eval.api.messages import ChatMessages, to_hf, to_openai
+from lmms_eval.api.model import Model
+from lmms_eval.api.request import Request
+from lmms_eval.api.response import Response
+from lmms_eval.errors import ModelError
+from lmms_eval.models.common import by_generation_settings, truncate_at_stops, windows
+
+WINDOW = 512  # requests handed to the engine at once: enough to keep it busy, bounded memory
+
+
+def _require(module: str, extra: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        raise ModelError(f"the {extra} backend needs the `{extra}` extra: pip install 'lmms-eval[{extra}]' (or uv sync --extra {extra})")
+
+
+def _messages(request: Request) -> ChatMessages:
+    return request.context if isinstance(request.context, ChatMessages) else ChatMessages.build(request.context, request.visuals)
+
+
+def _sampling(gen_kwargs: Any, default_max_tokens: int) -> dict[str, Any]:
+    """Task generation kwargs in the engines' shared vocabulary."""
+    sampling = bool(gen_kwargs.get("do_sample", False)) or float(gen_kwargs.get("temperature") or 0) > 0
+    options = {
+        "max_new_tokens": int(gen_kwargs.get("max_new_tokens") or default_max_tokens),
+        "temperature": float(gen_kwargs.get("temperature") or 1.0) if sampling else 0.0,
+        "stop": [stop for stop in gen_kwargs.get("until") or [] if stop],
+    }
+    if sampling and gen_kwargs.get("top_p") is not None:
+        options["top_p"] = float(gen_kwargs["top_p"])
+    return options
+
+
+class VLLMModel(Model):
+    is_chat = True
+    transport_args = ("gpu_memory_utilization", "batch_size")
+
+    def __init__(
+        self,
+        pretrained: str,
+        tensor_parallel_size: int = 1,
+        gpu_memory_utilization: float = 0.9,
+        max_model_len: int | None = None,
+        dtype: str = "auto",
+        trust_remote_code: bool = False,
+        max_images: int = 16,
+        max_new_tokens: int = 1024,
+        batch_size: int = 1,
+        **unused: Any,
+    ) -> None:
+        super().__init__(**unused)
+        _require("vllm", "vllm")
+        from vllm import LLM
+
+        self.pretrained = pretrained
+        self.max_new_tokens = int(max_new_tokens)
+        options = {"max_model_len": max_model_len} if max_model_len else {}
+        self.engine = LLM(
+            model=pretrained, tensor_parallel_size=int(tensor_parallel_size), gpu_memory_utilization=float(gpu_memory_utilization),
+            dtype=dtype, trust_remote_code=trust_remote_code, limit_mm_per_prompt={"image": int(max_images)}, **options,
+        )
+
+    @classmethod
+    def create(cls, model_args: dict[str, Any], *, batch_size: int = 1, device: str | None = None) -> Model:
+        return cls(**{"batch_size": batch_size, **model_args})
+
+    @property
+    def identity(self) -> str:
+        return self.pretrained
+
+    def generate_until(self, requests: Iterable[Request]) -> Iterator[Response]:
+        from vllm import SamplingParams
+
+        for window in windows(requests, WINDOW):
+            for group in by_generation_settings(window):
+                options = _sampling(group[0].gen_kwargs, self.max_new_tokens)
+                params = SamplingParams(max_tokens=options.pop("max_new_tokens"), **options)
+                outputs = self.engine.chat([to_openai(_messages(request)) for request in group], params, use_tqdm=False)
+                for request, output in zip(group, outputs):
+                    yield Response.generated(request, truncate_at_stops(output.outputs[0].text, request.gen_kwargs.get("until")))
+
+    def close(self) -> None:
+        self.engine = None
+
+
+class SGLangModel(Model):
+    is_chat = True
+    transport_args = ("mem_fraction_static", "batch_size")
+
+    def __init__(
+        self,
+        pretrained: str,
+        tensor_parallel_size: int = 1,
+        mem_fraction_static: float | None = None,
+        trust_remote_code: bool = False,
+        max_new_tokens: int = 1024,
+        batch_size: int = 1,
+        **unused: Any,
+    ) -> None:
+        super().__init__(**unused)
+        _require("sglang", "sglang")
+        import sglang
+        from transformers import AutoProcessor
+
+        self.pretrained = pretrained
+        self.max_new_tokens = int(max_new_tokens)
+        options = {"mem_fraction_static": float(mem_fraction_static)} if mem_fraction_static else {}
+        # SGLang takes a rendered prompt plus images: the model's own chat template renders it.
+        self.processor = AutoProcessor.from_pretrained(pretrained, trust_remote_code=trust_remote_code)
+        self.engine = sglang.Engine(model_path=pretrained, tp_size=int(tensor_parallel_size), trust_remote_code=trust_remote_code, **options)
+
+    @classmethod
+    def create(cls, model_args: dict[str, Any], *, batch_size: int = 1, device: str | None = None) -> Model:
+        return cls(**{"batch_size": batch_size, **model_args})
+
+    @property
+    def identity(self) -> str:
+        return self.pretrained
+
+    def generate_until(self, requests: Iterable[Request]) -> Iterator[Response]:
+        for window in windows(requests, WINDOW):
+            for group in by_generation_settings(window):
+                prompts, images = [], []
+                for request in group:
+                    messages = _messages(request)
+                    prompts.append(self.processor.apply_chat_template(to_hf(messages), add_generation_prompt=True, tokenize=False))
+                    images.append(messages.media() or None)
+                options = _sampling(group[0].gen_kwargs, self.max_new_tokens)
+                has_images = any(images)
+                outputs = self.engine.generate(prompt=prompts, sampling_params=options, **({"image_data": images} if has_images else {}))
+                for request, output in zip(group, outputs):
+                    yield Response.generated(request, truncate_at_stops(output["text"], request.gen_kwargs.get("until")))
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.shutdown()
+        self.engine = None
+

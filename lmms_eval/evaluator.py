@@ -97,10 +97,14 @@ def evaluate(
         settings = _prompt_settings(run)
         # Every task's functions and metrics are resolved before the first request is sent.
         prepared = [(task, Scorer(task, predict_only=run.predict_only)) for task in (Task(config, settings) for config in selection.configs.values())]
-        for task, scorer in prepared:
-            task_run = evaluate_task(task, scorer, model, run, cache, group)
-            if task_run is None:  # another rank scores it
+        for position, (task, scorer) in enumerate(prepared):
+            answered = answer_task(task, model, run, cache, group)
+            if position == len(prepared) - 1:
+                model.close()  # inference is over: free the weights before scoring (an LLM judge may need them)
+            if answered is None:  # another rank scores it
                 continue
+            docs = task.eval_docs()
+            task_run = score_task(task, scorer, docs, DocWindow(run.offset, run.limit).doc_ids(len(docs)), answered, run)
             evaluation.task_runs[task.name] = task_run
             if on_task_done is not None:
                 on_task_done(evaluation, task_run)
@@ -114,16 +118,15 @@ def evaluate(
     return evaluation
 
 
-def evaluate_task(
-    task: Task, scorer: Scorer, model: Model, run: RunConfig, cache: ResponseCache | None = None, group: ProcessGroup | None = None
-) -> TaskRun | None:
-    """Ask the model about this process's shard of the task; on rank 0, score everything."""
+def answer_task(
+    task: Task, model: Model, run: RunConfig, cache: ResponseCache | None = None, group: ProcessGroup | None = None
+) -> TaskResponses | None:
+    """Ask the model about this process's shard of the task; rank 0 gets every shard's answers."""
     group = group or ProcessGroup()
     request_type = RequestType.GENERATE_UNTIL if task.config.output_type == "generate_until" else RequestType.LOGLIKELIHOOD
     if not model.supports(request_type):
         raise ModelError(f"task {task.name} is {task.config.output_type}, which model '{run.model}' cannot answer")
     docs = task.eval_docs()
-    doc_ids = DocWindow(run.offset, run.limit).doc_ids(len(docs))
     shard = DocWindow(run.offset, run.limit, group.rank, group.world_size).doc_ids(len(docs))
     builder = RequestBuilder(task, chat=model.is_chat or run.apply_chat_template)
     logger.info("%s: %d of %d docs%s", task.name, len(shard), len(docs), f" (rank {group.rank} of {group.world_size})" if group.world_size > 1 else "")
@@ -133,9 +136,7 @@ def evaluate_task(
         asked = len(answered.responses) - answered.from_store
         logger.info("%s: %d answers from the store, %d asked", task.name, answered.from_store, asked)
     gathered = group.gather(answered)
-    if gathered is None:
-        return None
-    return score_task(task, scorer, docs, doc_ids, TaskResponses.merge(gathered), run)
+    return TaskResponses.merge(gathered) if gathered is not None else None
 
 
 def score_task(task: Task, scorer: Scorer, docs: Any, doc_ids: list[int], answered: TaskResponses, run: RunConfig) -> TaskRun:

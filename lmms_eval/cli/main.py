@@ -146,6 +146,12 @@ def _rescore_command(argv: list[str]) -> int:
     return rescore_command(argv)
 
 
+def _prepare_command(argv: list[str]) -> int:
+    from lmms_eval.cli.maintenance import prepare_command
+
+    return prepare_command(argv)
+
+
 def _cache_command(argv: list[str]) -> int:
     from lmms_eval.cli.maintenance import cache_command
 
@@ -158,6 +164,7 @@ SUBCOMMANDS = {
     "demo": _demo_command,
     "rescore": _rescore_command,
     "cache": _cache_command,
+    "prepare": _prepare_command,
 }
 
 

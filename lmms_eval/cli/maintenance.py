@@ -32,6 +32,33 @@ def rescore_command(argv: list[str]) -> int:
     return report_end(evaluation)
 
 
+def prepare_command(argv: list[str]) -> int:
+    parser = Parser(
+        prog="lmms-eval prepare",
+        description="Download and cache every dataset the tasks need, so a later run works with HF_HUB_OFFLINE=1. "
+        "Mirrors work through HF_ENDPOINT.",
+    )
+    parser.add_argument("--tasks", required=True, help="comma-separated tasks, groups, tags or wildcards, as for an evaluation")
+    parser.add_argument("--include_path", action="append", default=[], help="extra task folder; repeatable")
+    args = parser.parse_args(argv)
+
+    from tqdm import tqdm
+
+    from lmms_eval.cli.listing import columns
+    from lmms_eval.cli.main import _configure_logging
+    from lmms_eval.tasks.index import TaskIndex
+    from lmms_eval.tasks.prepare import prepare
+
+    _configure_logging("WARNING")
+    selection = TaskIndex.build(args.include_path).select([name.strip() for name in args.tasks.split(",") if name.strip()])
+    prepared = list(tqdm(prepare(selection), desc="datasets", unit="split", disable=None))
+    rows = [(entry.task, entry.split, str(entry.rows), f"{entry.cache_bytes / 1e6:.1f}") for entry in prepared]
+    total = sum(entry.cache_bytes for entry in prepared) / 1e6
+    print(columns(rows, ("Task", "Split", "Rows", "Cache MB")))
+    print(f"\n{len(prepared)} splits of {len(selection.configs)} tasks ready; {total:.1f} MB in the datasets cache")
+    return 0
+
+
 def cache_command(argv: list[str]) -> int:
     parser = Parser(prog="lmms-eval cache", description="Inspect or clear a response store (--use_cache file).")
     actions = parser.add_subparsers(dest="action", required=True)

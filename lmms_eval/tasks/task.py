@@ -52,7 +52,7 @@ class Task:
         self.num_fewshot = settings.num_fewshot if settings.num_fewshot is not None else (config.num_fewshot or 0)
         self.generation_kwargs = self._generation_kwargs()
         self._splits: Any = None
-        self._fewshot_docs: Any = None
+        self._processed: dict[str, Any] = {}
         for key, reason in _NOT_YET_USED.items():
             if getattr(config, key):
                 logger.warning("task %s: %s is accepted but not used yet (%s)", self.name, key, reason)
@@ -64,15 +64,18 @@ class Task:
 
     def eval_docs(self) -> Any:
         """The evaluated split, after process_docs (a `datasets.Dataset` or a list)."""
-        return self._split(self.config.eval_split)
+        return self.split(self.config.eval_split)
 
-    def _split(self, name: str) -> Any:
-        if self._splits is None:
-            self._splits = load_splits(self.config)
-        docs = split_of(self._splits, name, self.config)
-        if self._process_docs is not None:
-            docs = self.call("process_docs", self._process_docs, docs, doc_id=None)
-        return docs
+    def split(self, name: str) -> Any:
+        """One split of the task's dataset, after process_docs (which runs once per split)."""
+        if name not in self._processed:
+            if self._splits is None:
+                self._splits = load_splits(self.config)
+            docs = split_of(self._splits, name, self.config)
+            if self._process_docs is not None:
+                docs = self.call("process_docs", self._process_docs, docs, doc_id=None)
+            self._processed[name] = docs
+        return self._processed[name]
 
     def fewshot_examples(self, doc_id: int) -> list[dict[str, Any]]:
         """`num_fewshot` example docs for one doc, chosen from a seed and the doc id alone,
@@ -108,9 +111,7 @@ class Task:
         return name
 
     def _fewshot_pool(self) -> Any:
-        if self._fewshot_docs is None:
-            self._fewshot_docs = self._split(self._fewshot_split_name())
-        return self._fewshot_docs
+        return self.split(self._fewshot_split_name())
 
     # --- what a doc asks and expects ------------------------------------------------------
 

@@ -469,3 +469,29 @@ def test_including_a_library_task_keeps_its_bundled_data(oracle, tmp_path):
     assert run_cli("--model", "openai", "--model_args", model_args(oracle), "--tasks", "my_demo", "--include_path", folder,
                    "--limit", "4", "--output_path", output) == 0
     assert read_results(output)["n-samples"]["my_demo"] == {"original": 40, "effective": 4}
+
+
+def test_the_model_is_released_before_scoring(tmp_path, monkeypatch):
+    from lmms_eval.engine.scoring import Scorer
+    from lmms_eval.models import MODELS
+
+    events = []
+
+    class Releasing(TextScorer):
+        def close(self):
+            events.append("close")
+
+    original_score = Scorer.score
+
+    def spy(self, *args, **kwargs):
+        events.append("score")
+        return original_score(self, *args, **kwargs)
+
+    monkeypatch.setattr(Scorer, "score", spy)
+    monkeypatch.setitem(MODELS._targets, "releasing", Releasing)
+    monkeypatch.setitem(MODELS._loaded, "releasing", Releasing)
+    folder = tmp_path / "mc"
+    write_jsonl(folder / "animals.jsonl", ANIMALS)
+    write(folder / "pick_animal.yaml", MC_TASK)
+    assert run_cli("--model", "releasing", "--tasks", "pick_animal", "--include_path", folder) == 0
+    assert events[:2] == ["close", "score"]

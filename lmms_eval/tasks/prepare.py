@@ -1,0 +1,37 @@
+"""Downloading and caching every dataset a task list needs, ahead of an offline run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lmms_eval.tasks.index import Selection
+from lmms_eval.tasks.task import PromptSettings, Task
+
+
+@dataclass(frozen=True)
+class PreparedSplit:
+    task: str
+    split: str
+    rows: int
+    cache_bytes: int
+
+
+def prepare(selection: Selection) -> Iterator[PreparedSplit]:
+    """Load each task's evaluation split (and few-shot split, if it has one) through the
+    same code a run uses, so the HF cache holds exactly what a later offline run reads."""
+    for config in selection.configs.values():
+        task = Task(config, PromptSettings())
+        splits = [config.eval_split]
+        if config.num_fewshot and (config.fewshot_split or config.training_split):
+            splits.append(config.fewshot_split or config.training_split)  # type: ignore[arg-type]
+        for split in dict.fromkeys(splits):
+            docs = task.split(split)
+            yield PreparedSplit(task.name, split, len(docs), _cache_bytes(docs))
+
+
+def _cache_bytes(docs: Any) -> int:
+    files = {entry["filename"] for entry in getattr(docs, "cache_files", []) or []}
+    return sum(Path(name).stat().st_size for name in files if Path(name).exists())

@@ -14,7 +14,7 @@ from lmms_eval.api.request import Request
 from lmms_eval.api.response import FailureKind, Response
 from lmms_eval.errors import ModelError
 from lmms_eval.models.common import by_generation_settings, truncate_at_stops, windows
-from lmms_eval.models.hf.loading import free_memory, require_transformers, weights_fingerprint
+from lmms_eval.models.hf.loading import free_memory, load_kwargs, require_transformers, resolve_device, split_gguf, weights_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -30,14 +30,41 @@ class TransformersBackend(Model):
     #: Defaults a named family (e.g. `qwen2_5_vl`) sets; `--model_args` override them.
     family_defaults: ClassVar[dict[str, Any]] = {}
 
-    def __init__(self, pretrained: str, batch_size: int = 1, max_new_tokens: int = 1024, **unused: Any) -> None:
+    #: What the backend loads, for error messages ("an image-text-to-text model").
+    model_kind: ClassVar[str] = "a model"
+
+    def __init__(
+        self,
+        pretrained: str,
+        revision: str | None = None,
+        dtype: str = "auto",
+        device: str | None = None,
+        device_map: str | None = None,
+        attn_implementation: str | None = None,
+        trust_remote_code: bool = False,
+        gguf_file: str | None = None,
+        batch_size: int = 1,
+        max_new_tokens: int = 1024,
+        **unused: Any,
+    ) -> None:
         super().__init__(**unused)
         if batch_size < 1:
             raise ModelError("batch_size must be at least 1")
         self.pretrained = pretrained
         self.batch_size = int(batch_size)
         self.max_new_tokens = int(max_new_tokens)
-        self.model: Any = None
+        folder, gguf = split_gguf(pretrained, gguf_file)
+        weights = load_kwargs(revision, dtype, device_map, attn_implementation, trust_remote_code, gguf)
+        try:
+            self.model = self._load(folder, gguf, weights)
+        except (OSError, ValueError) as error:
+            raise ModelError(f"cannot load '{pretrained}' as {self.model_kind}: {str(error).splitlines()[0]}") from None
+        if device_map is None:
+            self.model.to(resolve_device(device))
+
+    @abstractmethod
+    def _load(self, folder: str, gguf_file: str | None, weights: dict[str, Any]) -> Any:
+        """Load the tokenizer/processor and return the model (in eval mode)."""
 
     @classmethod
     def create(cls, model_args: dict[str, Any], *, batch_size: int = 1, device: str | None = None) -> Model:

@@ -8,39 +8,23 @@ from lmms_eval.api.messages import ChatMessages
 from lmms_eval.api.request import Request
 from lmms_eval.errors import ModelError
 from lmms_eval.models.hf.base import TransformersBackend
-from lmms_eval.models.hf.loading import load_kwargs, resolve_device, split_gguf
 
 
 class HFCausalLM(TransformersBackend):
     """Simple model: gets plain text prompts, or chat messages with --apply_chat_template."""
 
-    def __init__(
-        self,
-        pretrained: str,
-        revision: str | None = None,
-        dtype: str = "auto",
-        device: str | None = None,
-        device_map: str | None = None,
-        attn_implementation: str | None = None,
-        trust_remote_code: bool = False,
-        gguf_file: str | None = None,
-        **rest: Any,
-    ) -> None:
-        super().__init__(pretrained, **rest)
+    model_kind = "a causal language model"
+
+    def _load(self, folder: str, gguf_file: str | None, weights: dict[str, Any]) -> Any:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        folder, gguf = split_gguf(pretrained, gguf_file)
-        kwargs = load_kwargs(revision, dtype, device_map, attn_implementation, trust_remote_code, gguf)
-        tokenizer_kwargs = {"gguf_file": gguf} if gguf else {}
-        try:
-            self._tokenizer = AutoTokenizer.from_pretrained(folder, revision=revision, trust_remote_code=trust_remote_code, **tokenizer_kwargs)
-            self.model = AutoModelForCausalLM.from_pretrained(folder, **kwargs).eval()
-        except (OSError, ValueError) as error:
-            raise ModelError(f"cannot load '{pretrained}' as a causal language model: {str(error).splitlines()[0]}") from None
+        tokenizer_kwargs = {"gguf_file": gguf_file} if gguf_file else {}
+        self._tokenizer = AutoTokenizer.from_pretrained(
+            folder, revision=weights.get("revision"), trust_remote_code=weights["trust_remote_code"], **tokenizer_kwargs
+        )
         if self._tokenizer.pad_token_id is None:  # batching needs a pad token; it is masked out anyway
             self._tokenizer.pad_token = self._tokenizer.eos_token
-        if device_map is None:
-            self.model.to(resolve_device(device))
+        return AutoModelForCausalLM.from_pretrained(folder, **weights).eval()
 
     @property
     def tokenizer(self) -> Any:

@@ -8,41 +8,24 @@ from typing import Any
 
 from lmms_eval.api.messages import ChatMessages, to_hf
 from lmms_eval.api.request import Request
-from lmms_eval.errors import ModelError
 from lmms_eval.models.hf.base import TransformersBackend
-from lmms_eval.models.hf.loading import load_kwargs, resolve_device, split_gguf
 
 
 class HFVisionLanguageModel(TransformersBackend):
     is_chat = True
+    model_kind = "an image-text-to-text model"
 
-    def __init__(
-        self,
-        pretrained: str,
-        revision: str | None = None,
-        dtype: str = "auto",
-        device: str | None = None,
-        device_map: str | None = None,
-        attn_implementation: str | None = None,
-        max_pixels: int | None = None,
-        min_pixels: int | None = None,
-        trust_remote_code: bool = False,
-        gguf_file: str | None = None,
-        **rest: Any,
-    ) -> None:
+    def __init__(self, pretrained: str, max_pixels: int | None = None, min_pixels: int | None = None, **rest: Any) -> None:
+        # Bounds on image tokens, for processors that take them (Qwen-VL's).
+        self._processor_kwargs = {name: value for name, value in (("max_pixels", max_pixels), ("min_pixels", min_pixels)) if value is not None}
         super().__init__(pretrained, **rest)
+
+    def _load(self, folder: str, gguf_file: str | None, weights: dict[str, Any]) -> Any:
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
-        folder, gguf = split_gguf(pretrained, gguf_file)
-        kwargs = load_kwargs(revision, dtype, device_map, attn_implementation, trust_remote_code, gguf)
-        processor_kwargs = {name: value for name, value in (("max_pixels", max_pixels), ("min_pixels", min_pixels)) if value is not None}
-        try:
-            self.processor = AutoProcessor.from_pretrained(folder, revision=revision, trust_remote_code=trust_remote_code, **processor_kwargs)
-            self.model = AutoModelForImageTextToText.from_pretrained(folder, **kwargs).eval()
-        except (OSError, ValueError) as error:
-            raise ModelError(f"cannot load '{pretrained}' as an image-text-to-text model: {str(error).splitlines()[0]}") from None
-        if device_map is None:
-            self.model.to(resolve_device(device))
+        revision, remote_code = weights.get("revision"), weights["trust_remote_code"]
+        self.processor = AutoProcessor.from_pretrained(folder, revision=revision, trust_remote_code=remote_code, **self._processor_kwargs)
+        return AutoModelForImageTextToText.from_pretrained(folder, **weights).eval()
 
     @property
     def tokenizer(self) -> Any:

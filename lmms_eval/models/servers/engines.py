@@ -44,8 +44,38 @@ def _sampling(gen_kwargs: Any, default_max_tokens: int) -> dict[str, Any]:
     return options
 
 
-class VLLMModel(Model):
+class _EngineBackend(Model):
+    """The request loop both engines share; a subclass starts its engine and generates
+    one group of requests with identical settings."""
+
     is_chat = True
+
+    def __init__(self, pretrained: str, max_new_tokens: int = 1024, batch_size: int = 1, **unused: Any) -> None:
+        super().__init__(**unused)
+        self.pretrained = pretrained
+        self.max_new_tokens = int(max_new_tokens)
+        self.engine: Any = None
+
+    @classmethod
+    def create(cls, model_args: dict[str, Any], *, batch_size: int = 1, device: str | None = None) -> Model:
+        return cls(**{"batch_size": batch_size, **model_args})
+
+    @property
+    def identity(self) -> str:
+        return self.pretrained
+
+    def generate_until(self, requests: Iterable[Request]) -> Iterator[Response]:
+        for window in windows(requests, WINDOW):
+            for group in by_generation_settings(window):
+                texts = self._generate(group, _sampling(group[0].gen_kwargs, self.max_new_tokens))
+                for request, text in zip(group, texts):
+                    yield Response.generated(request, truncate_at_stops(text, request.gen_kwargs.get("until")))
+
+    def _generate(self, group: list[Request], options: dict[str, Any]) -> list[str]:
+        raise NotImplementedError
+
+
+class VLLMModel(_EngineBackend):
     transport_args = ("gpu_memory_utilization", "batch_size")
 
     def __init__(
@@ -57,47 +87,30 @@ class VLLMModel(Model):
         dtype: str = "auto",
         trust_remote_code: bool = False,
         max_images: int = 16,
-        max_new_tokens: int = 1024,
-        batch_size: int = 1,
-        **unused: Any,
+        **rest: Any,
     ) -> None:
-        super().__init__(**unused)
+        super().__init__(pretrained, **rest)
         _require("vllm", "vllm")
         from vllm import LLM
 
-        self.pretrained = pretrained
-        self.max_new_tokens = int(max_new_tokens)
         options = {"max_model_len": max_model_len} if max_model_len else {}
         self.engine = LLM(
             model=pretrained, tensor_parallel_size=int(tensor_parallel_size), gpu_memory_utilization=float(gpu_memory_utilization),
             dtype=dtype, trust_remote_code=trust_remote_code, limit_mm_per_prompt={"image": int(max_images)}, **options,
         )
 
-    @classmethod
-    def create(cls, model_args: dict[str, Any], *, batch_size: int = 1, device: str | None = None) -> Model:
-        return cls(**{"batch_size": batch_size, **model_args})
-
-    @property
-    def identity(self) -> str:
-        return self.pretrained
-
-    def generate_until(self, requests: Iterable[Request]) -> Iterator[Response]:
+    def _generate(self, group: list[Request], options: dict[str, Any]) -> list[str]:
         from vllm import SamplingParams
 
-        for window in windows(requests, WINDOW):
-            for group in by_generation_settings(window):
-                options = _sampling(group[0].gen_kwargs, self.max_new_tokens)
-                params = SamplingParams(max_tokens=options.pop("max_new_tokens"), **options)
-                outputs = self.engine.chat([to_openai(_messages(request)) for request in group], params, use_tqdm=False)
-                for request, output in zip(group, outputs):
-                    yield Response.generated(request, truncate_at_stops(output.outputs[0].text, request.gen_kwargs.get("until")))
+        params = SamplingParams(max_tokens=options.pop("max_new_tokens"), **options)
+        outputs = self.engine.chat([to_openai(_messages(request)) for request in group], params, use_tqdm=False)
+        return [output.outputs[0].text for output in outputs]
 
     def close(self) -> None:
         self.engine = None
 
 
-class SGLangModel(Model):
-    is_chat = True
+class SGLangModel(_EngineBackend):
     transport_args = ("mem_fraction_static", "batch_size")
 
     def __init__(
@@ -106,46 +119,28 @@ class SGLangModel(Model):
         tensor_parallel_size: int = 1,
         mem_fraction_static: float | None = None,
         trust_remote_code: bool = False,
-        max_new_tokens: int = 1024,
-        batch_size: int = 1,
-        **unused: Any,
+        **rest: Any,
     ) -> None:
-        super().__init__(**unused)
+        super().__init__(pretrained, **rest)
         _require("sglang", "sglang")
         import sglang
         from transformers import AutoProcessor
 
-        self.pretrained = pretrained
-        self.max_new_tokens = int(max_new_tokens)
         options = {"mem_fraction_static": float(mem_fraction_static)} if mem_fraction_static else {}
         # SGLang takes a rendered prompt plus images: the model's own chat template renders it.
         self.processor = AutoProcessor.from_pretrained(pretrained, trust_remote_code=trust_remote_code)
         self.engine = sglang.Engine(model_path=pretrained, tp_size=int(tensor_parallel_size), trust_remote_code=trust_remote_code, **options)
 
-    @classmethod
-    def create(cls, model_args: dict[str, Any], *, batch_size: int = 1, device: str | None = None) -> Model:
-        return cls(**{"batch_size": batch_size, **model_args})
-
-    @property
-    def identity(self) -> str:
-        return self.pretrained
-
-    def generate_until(self, requests: Iterable[Request]) -> Iterator[Response]:
-        for window in windows(requests, WINDOW):
-            for group in by_generation_settings(window):
-                prompts, images = [], []
-                for request in group:
-                    messages = _messages(request)
-                    prompts.append(self.processor.apply_chat_template(to_hf(messages), add_generation_prompt=True, tokenize=False))
-                    images.append(messages.media() or None)
-                options = _sampling(group[0].gen_kwargs, self.max_new_tokens)
-                has_images = any(images)
-                outputs = self.engine.generate(prompt=prompts, sampling_params=options, **({"image_data": images} if has_images else {}))
-                for request, output in zip(group, outputs):
-                    yield Response.generated(request, truncate_at_stops(output["text"], request.gen_kwargs.get("until")))
+    def _generate(self, group: list[Request], options: dict[str, Any]) -> list[str]:
+        prompts, images = [], []
+        for request in group:
+            messages = _messages(request)
+            prompts.append(self.processor.apply_chat_template(to_hf(messages), add_generation_prompt=True, tokenize=False))
+            images.append(messages.media() or None)
+        extra = {"image_data": images} if any(images) else {}
+        return [output["text"] for output in self.engine.generate(prompt=prompts, sampling_params=options, **extra)]
 
     def close(self) -> None:
         if self.engine is not None:
             self.engine.shutdown()
         self.engine = None
-

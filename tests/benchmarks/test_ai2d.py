@@ -6,20 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from benchmark_helpers_b import image, image_count, mean_stderr, prompt_text, run_benchmark, user_task, write_parquet  # noqa: E402
+from benchmark_helpers import image_count, mean_stderr, palette_image, prompt_text, run_benchmark, user_task, write_parquet
 
-from lmms_eval.tasks.functions import FunctionRef  # noqa: E402
-from lmms_eval.tasks.index import BUILTIN_TASK_DIR  # noqa: E402
+from lmms_eval.tasks.functions import FunctionRef
+from lmms_eval.tasks.index import BUILTIN_TASK_DIR
 
 utils = FunctionRef("utils.ai2d_doc_to_text", BUILTIN_TASK_DIR / "ai2d").resolve().__globals__
 POST = "\nAnswer with the option's letter from the given choices directly."
 OPTIONS = ["sun", "dog", "tree", "rock"]
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
 
 
 # (answer index as a string, reply, value after the filter, correct?)
@@ -49,7 +43,7 @@ def write_split(path: Path) -> Path:
         }
     )
     rows = [
-        {"question": f"[a{n:02d}] Which label points at the leaf?", "options": OPTIONS, "answer": answer, "image": image("blue")}
+        {"question": f"[a{n:02d}] Which label points at the leaf?", "options": OPTIONS, "answer": answer, "image": palette_image("blue")}
         for n, (answer, _reply, _filtered, _correct) in enumerate(DOCS, 1)
     ]
     return write_parquet(path, rows, features)

@@ -6,18 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from benchmark_helpers_c import (  # noqa: E402
-    evaluate,
-    image,
-    prompt_text,
-    read_results,
-    read_samples,
-    sample_scores,
-    user_task,
-    write_parquet,
-)
+from benchmark_helpers import evaluate, prompt_text, read_results, read_samples, sample_scores, solid_image, user_task, write_parquet
 
-from lmms_eval.tasks.chartqa import utils  # noqa: E402
+from lmms_eval.tasks.chartqa import utils
 
 # (type, question, gold, canned reply, right?)
 DOCS = [
@@ -34,12 +25,6 @@ DOCS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-
-
 def features():
     import datasets
 
@@ -48,7 +33,7 @@ def features():
 
 
 def test_chartqa_end_to_end(tmp_path):
-    rows = [{"type": kind, "question": q, "answer": gold, "image": image(n)} for n, (kind, q, gold, _, _) in enumerate(DOCS)]
+    rows = [{"type": kind, "question": q, "answer": gold, "image": solid_image(n)} for n, (kind, q, gold, _, _) in enumerate(DOCS)]
     data = write_parquet(tmp_path / "data" / "test.parquet", rows, features())
     folder = tmp_path / "tasks"
     user_task(folder, "chartqa", "chartqa/chartqa.yaml", "test", data)

@@ -8,27 +8,22 @@ process takes seconds to start, so the expected METEOR values use pycocoevalcap'
 
 from __future__ import annotations
 
-import io
-import json
 import logging
 import math
 import shutil
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from benchmark_helpers import evaluate, library_config, palette_image, read_results, read_samples, user_task, write_parquet
 
-from lmms_eval.cli.main import main
 from lmms_eval.errors import LmmsEvalError
-from lmms_eval.tasks.config import TaskConfig
 from lmms_eval.tasks.functions import FunctionRef
 from lmms_eval.tasks.index import BUILTIN_TASK_DIR
 from lmms_eval.tasks.task import PromptSettings, Task
-from lmms_eval.tasks.yaml_io import load_with_includes
-from lmms_eval.testing.server import PALETTE, OracleServer
+from lmms_eval.testing.server import PALETTE
 
 pytest.importorskip("pycocoevalcap")
 needs_java = pytest.mark.skipif(shutil.which("java") is None, reason="pycocoevalcap's tokenizer and METEOR need Java")
@@ -44,12 +39,6 @@ AGGREGATIONS = {
     "coco_ROUGE_L": "coco_rouge_l",
     "coco_CIDEr": "coco_cider",
 }
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
 
 
 def coco_utils() -> Any:
@@ -136,8 +125,7 @@ def test_java_line_breaks_become_spaces():
 
 
 def library_task(name: str, model: str = "openai") -> Task:
-    path = TASK_DIR / f"{name}.yaml"
-    return Task(TaskConfig.from_dict(load_with_includes(path), str(path)), PromptSettings(model_name=model))
+    return Task(library_config(f"coco_cap/{name}.yaml"), PromptSettings(model_name=model))
 
 
 def test_library_prompts_and_generation_settings():
@@ -314,12 +302,10 @@ def write_coco2017_parquet(path: Path) -> None:
     )
     rows = []
     for question_id, colour, references, _, _ in COCO2017_DOCS:
-        buffer = io.BytesIO()
-        png_file_image(colour).save(buffer, format="PNG")
         rows.append(
             {
                 "question_id": question_id,
-                "image": {"bytes": buffer.getvalue(), "path": None},
+                "image": palette_image(colour),
                 "question": QUESTION,
                 "answer": references,
                 "id": int(question_id.removesuffix(".jpg")),
@@ -331,36 +317,7 @@ def write_coco2017_parquet(path: Path) -> None:
                 "date_captured": "2013-11-14 16:28:13",
             }
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    datasets.Dataset.from_list(rows, features=features).to_parquet(str(path))
-
-
-def png_file_image(colour: str) -> Any:
-    from PIL import Image
-
-    return Image.new("RGB", (16, 16), PALETTE[colour])
-
-
-def write_task(folder: Path, text: str) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "task.yaml").write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
-
-
-def run_cli(server: OracleServer, task: str, folder: Path, output: Path) -> dict[str, Any]:
-    code = main(
-        [
-            "--model", "openai", "--model_args", f"base_url={server.base_url},model=m", "--tasks", task,
-            "--include_path", str(folder), "--output_path", str(output), "--log_samples",
-        ]
-    )
-    assert code == 0
-    [results] = list(output.glob("*/*_results.json"))
-    return json.loads(results.read_text())
-
-
-def read_samples(output: Path, task: str) -> list[dict[str, Any]]:
-    [path] = list(output.glob(f"*/*_samples_{task}_*.jsonl"))
-    return [json.loads(line) for line in path.read_text().splitlines()]
+    write_parquet(path, rows, features)
 
 
 @needs_java
@@ -369,21 +326,17 @@ def test_coco2017_cli_scores_equal_pycocoevalcap(tmp_path):
     write_coco2017_parquet(data)
     # The library prompt is the same for every image; the user task adds the image's file
     # name in front so the canned replies can differ per image (the rest is the library task).
-    write_task(
+    user_task(
         tmp_path / "tasks",
-        f"""
-        include: coco_cap/coco2017_cap_val.yaml
-        task: coco2017_cap_val
-        dataset_path: parquet
-        dataset_kwargs:
-          data_files:
-            val: {data}
-        doc_to_text: "[{{{{ question_id }}}}] Provide a one-sentence caption for the provided image."
-        """,
+        "coco2017_cap_val",
+        "coco_cap/coco2017_cap_val.yaml",
+        "val",
+        data,
+        'doc_to_text: "[{{ question_id }}] Provide a one-sentence caption for the provided image."\n',
     )
     canned = {f"[{question_id}]": reply for question_id, _, _, reply, _ in COCO2017_DOCS}
-    with OracleServer(canned=canned) as server:
-        results = run_cli(server, "coco2017_cap_val", tmp_path / "tasks", tmp_path / "out")
+    assert evaluate("coco2017_cap_val", tmp_path / "tasks", tmp_path / "out", canned) == 0
+    results = read_results(tmp_path / "out")
 
     scored = [(int(qid.removesuffix(".jpg")), seen, refs) for qid, _, refs, _, seen in COCO2017_DOCS]
     expected = official_scores(*official_tokenized(scored))
@@ -440,8 +393,7 @@ def write_karpathy_parquet(path: Path, image_dir: Path) -> None:
                 "url": png_file(image_dir / filename, colour).as_uri(),
             }
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    datasets.Dataset.from_list(rows, features=features).to_parquet(str(path))
+    write_parquet(path, rows, features)
 
 
 @needs_java
@@ -449,19 +401,9 @@ def test_karpathy_cli_fetches_images_and_scores_equal_pycocoevalcap(tmp_path, mo
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     data = tmp_path / "tasks" / "test.parquet"
     write_karpathy_parquet(data, tmp_path / "web")
-    write_task(
-        tmp_path / "tasks",
-        f"""
-        include: coco_cap/coco_karpathy_test.yaml
-        task: coco_karpathy_test
-        dataset_path: parquet
-        dataset_kwargs:
-          data_files:
-            test: {data}
-        """,
-    )
-    with OracleServer(canned={"no such prompt": "unused"}) as server:
-        results = run_cli(server, "coco_karpathy_test", tmp_path / "tasks", tmp_path / "out")
+    user_task(tmp_path / "tasks", "coco_karpathy_test", "coco_cap/coco_karpathy_test.yaml", "test", data)
+    assert evaluate("coco_karpathy_test", tmp_path / "tasks", tmp_path / "out", {"no such prompt": "unused"}) == 0
+    results = read_results(tmp_path / "out")
 
     expected = official_scores(*official_tokenized([(imgid, colour, refs) for imgid, _, colour, refs in KARPATHY_DOCS]))
     scores = results["results"]["coco_karpathy_test"]

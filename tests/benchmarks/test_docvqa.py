@@ -6,26 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from benchmark_helpers_c import (  # noqa: E402
-    evaluate,
-    image,
-    prompt_text,
-    read_results,
-    read_samples,
-    sample_scores,
-    user_task,
-    write_parquet,
-)
+from benchmark_helpers import evaluate, prompt_text, read_results, read_samples, sample_scores, solid_image, user_task, write_parquet
 
-from lmms_eval.metrics.sample import anls  # noqa: E402
+from lmms_eval.metrics.sample import anls
 
 POST_PROMPT = "\nAnswer the question using a single word or phrase."
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
 
 
 # --- ANLS ------------------------------------------------------------------------------------
@@ -86,7 +71,7 @@ def docvqa_row(number: int, question: str, answers: list[str], types: list[str])
         "questionId": str(49153 + number),
         "question": question,
         "question_types": types,
-        "image": image(number),
+        "image": solid_image(number),
         "docId": 14465 + number,
         "ucsf_document_id": f"pybv{number:04d}",
         "ucsf_document_page_no": str(number + 1),
@@ -156,7 +141,7 @@ def test_infovqa_val_end_to_end(tmp_path):
             "question": question,
             "answers": answers,
             "answer_type": answer_type,
-            "image": image(n),
+            "image": solid_image(n),
             "image_url": f"https://example.org/infographic_{n}.jpg",
             "operation/reasoning": operations,
             "ocr": f"{n}.json",

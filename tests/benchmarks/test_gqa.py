@@ -6,18 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from benchmark_helpers_c import (  # noqa: E402
-    evaluate,
-    image,
-    prompt_text,
-    read_results,
-    read_samples,
-    sample_scores,
-    user_task,
-    write_parquet,
-)
+from benchmark_helpers import evaluate, prompt_text, read_results, read_samples, sample_scores, solid_image, user_task, write_parquet
 
-from lmms_eval.tasks.gqa import utils  # noqa: E402
+from lmms_eval.tasks.gqa import utils
 
 # (question, answer, structural type, semantic type, canned reply, expected score)
 DOCS = [
@@ -80,14 +71,8 @@ def row(number: int, question: str, answer: str, structural: str, semantic: str,
         "semanticStr": "select: scene",
     }
     if with_image:
-        values["image"] = image(number)
+        values["image"] = solid_image(number)
     return values
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
 
 
 def test_gqa_end_to_end(tmp_path):
@@ -113,7 +98,7 @@ def test_images_are_looked_up_by_image_id_when_the_doc_has_none(tmp_path, monkey
 
     images = write_parquet(
         tmp_path / "images.parquet",
-        [{"id": f"n{161313 + n}", "image": image(n)} for n in range(3)],
+        [{"id": f"n{161313 + n}", "image": solid_image(n)} for n in range(3)],
         datasets.Features({"id": datasets.Value("string"), "image": datasets.Image()}),
     )
     table = utils.ImageTable(datasets.load_dataset("parquet", data_files={"testdev": str(images)}, split="testdev"))

@@ -7,20 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from benchmark_helpers_b import image, image_count, mean_stderr, prompt_text, run_benchmark, user_task, write_parquet  # noqa: E402
+from benchmark_helpers import image_count, mean_stderr, palette_image, prompt_text, run_benchmark, user_task, write_parquet
 
-from lmms_eval.tasks.functions import FunctionRef  # noqa: E402
-from lmms_eval.tasks.index import BUILTIN_TASK_DIR  # noqa: E402
+from lmms_eval.tasks.functions import FunctionRef
+from lmms_eval.tasks.index import BUILTIN_TASK_DIR
 
 utils = FunctionRef("utils.mmbench_doc_to_text", BUILTIN_TASK_DIR / "mmbench").resolve().__globals__
 POST = "\n\nAnswer with the option's letter from the given choices directly."
 STRIDE = 1_000_000
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
 
 
 # index, question, options, gold index, hint, category, L2-category, one reply per circular copy
@@ -87,7 +81,7 @@ def write_split(path: Path) -> list[int]:
             rows.append(
                 {
                     "index": index, "question": text, "hint": hint, **dict(zip("ABCD", padded)), "answer": gold,
-                    "category": category, "L2-category": l2, "image": image("red"), "source": "s", "split": "dev",
+                    "category": category, "L2-category": l2, "image": palette_image("red"), "source": "s", "split": "dev",
                     "comment": "nan",
                 }
             )  # fmt: skip

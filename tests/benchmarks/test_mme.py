@@ -7,25 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmark_helpers_a import (  # noqa: E402
-    evaluate,
-    library_config,
-    png,
-    prompt_text,
-    read_results,
-    read_samples,
-    task_module,
-    user_task,
-    write_parquet,
-)
+from benchmark_helpers import banded_image, evaluate, library_config, prompt_text, read_results, read_samples, task_module, user_task, write_parquet
 
 mme = task_module("mme")
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
 
 
 @pytest.mark.parametrize(
@@ -141,7 +125,7 @@ def write_mme(folder: Path) -> None:
     images = {}
     rows = []
     for category, question_id, question, answer, _ in ROWS:
-        image = images.setdefault((category, question_id), png(len(images)))
+        image = images.setdefault((category, question_id), banded_image(len(images)))
         rows.append(
             {
                 "question_id": question_id,

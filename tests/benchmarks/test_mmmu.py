@@ -7,21 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from benchmark_helpers_b import image, image_count, mean_stderr, prompt_text, run_benchmark, user_task, write_parquet  # noqa: E402
+from benchmark_helpers import image_count, mean_stderr, palette_image, prompt_text, run_benchmark, user_task, write_parquet
 
-from lmms_eval.tasks.functions import FunctionRef  # noqa: E402
-from lmms_eval.tasks.index import BUILTIN_TASK_DIR  # noqa: E402
+from lmms_eval.tasks.functions import FunctionRef
+from lmms_eval.tasks.index import BUILTIN_TASK_DIR
 
 utils = FunctionRef("utils.mmmu_doc_to_text", BUILTIN_TASK_DIR / "mmmu").resolve().__globals__
 
 MC_PROMPT = "Answer with the option's letter from the given choices directly."
 OPEN_PROMPT = "Answer the question using a single word or phrase."
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
 
 
 def fallback(doc_id: str, count: int) -> str:
@@ -98,7 +92,7 @@ def write_split(path: Path) -> Path:
             "subfield": "x",
         }
         for n in range(1, 8):
-            row[f"image_{n}"] = image(colours[n - 1]) if n <= len(colours) else None
+            row[f"image_{n}"] = palette_image(colours[n - 1]) if n <= len(colours) else None
         rows.append(row)
     return write_parquet(path, rows, datasets.Features(features))
 

@@ -6,25 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmark_helpers_a import (  # noqa: E402
-    evaluate,
-    library_config,
-    png,
-    prompt_text,
-    read_results,
-    read_samples,
-    task_module,
-    user_task,
-    write_parquet,
-)
+from benchmark_helpers import banded_image, evaluate, library_config, prompt_text, read_results, read_samples, task_module, user_task, write_parquet
 
 mmstar = task_module("mmstar")
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
 
 
 @pytest.mark.parametrize(
@@ -113,7 +97,7 @@ def write_mmstar(folder: Path) -> None:
         {
             "index": index,
             "question": stem + OPTIONS,
-            "image": png(index),
+            "image": banded_image(index),
             "answer": gold,
             "category": core,
             "l2_category": l2,

@@ -6,18 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from benchmark_helpers_c import (  # noqa: E402
-    evaluate,
-    image,
-    prompt_text,
-    read_results,
-    read_samples,
-    sample_scores,
-    user_task,
-    write_parquet,
-)
+from benchmark_helpers import evaluate, prompt_text, read_results, read_samples, sample_scores, solid_image, user_task, write_parquet
 
-from lmms_eval.tasks.ocrbench import utils  # noqa: E402
+from lmms_eval.tasks.ocrbench import utils
 
 HME = "Handwritten Mathematical Expression Recognition"
 # (source dataset, question type, question, answers, canned reply, right?)
@@ -32,12 +23,6 @@ DOCS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-
-
 def features():
     import datasets
 
@@ -49,7 +34,7 @@ def features():
 
 def test_ocrbench_end_to_end(tmp_path):
     rows = [
-        {"dataset": source, "question": question, "question_type": kind, "answer": answers, "image": image(n)}
+        {"dataset": source, "question": question, "question_type": kind, "answer": answers, "image": solid_image(n)}
         for n, (source, kind, question, answers, _, _) in enumerate(DOCS)
     ]
     data = write_parquet(tmp_path / "data" / "test.parquet", rows, features())

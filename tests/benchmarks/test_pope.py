@@ -6,25 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmark_helpers_a import (  # noqa: E402
-    evaluate,
-    library_config,
-    png,
-    prompt_text,
-    read_results,
-    read_samples,
-    task_module,
-    user_task,
-    write_parquet,
-)
+from benchmark_helpers import banded_image, evaluate, library_config, prompt_text, read_results, read_samples, task_module, user_task, write_parquet
 
 pope = task_module("pope")
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
 
 
 @pytest.mark.parametrize(
@@ -141,13 +125,13 @@ def write_pope(folder: Path) -> None:
                     "question": question(obj) + " ",  # the task strips the question
                     "answer": answer,
                     "image_source": f"COCO_val2014_{number:012d}",
-                    "image": png(number),
+                    "image": banded_image(number),
                     "category": split,
                 }
             )
         write_parquet(folder / "data" / f"{split}.parquet", records, features)
         # The library's subtasks keep dataset_name "Full"; parquet ignores it.
-        user_task(folder, TASKS[split], f"pope/{TASKS[split]}.yaml", split, f"data/{split}.parquet")
+        user_task(folder, TASKS[split], f"pope/{TASKS[split]}.yaml", split, f"data/{split}.parquet", keep_dataset_name=True)
 
 
 def test_pope_group_end_to_end(tmp_path):

@@ -6,27 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from benchmark_helpers_a import (  # noqa: E402
-    evaluate,
-    library_config,
-    png,
-    prompt_text,
-    read_results,
-    read_samples,
-    task_module,
-    user_task,
-    write_parquet,
-)
+from benchmark_helpers import banded_image, evaluate, library_config, prompt_text, read_results, read_samples, task_module, user_task, write_parquet
 
-from lmms_eval.tasks._common.choices import choice_candidates, extract_choice_letter  # noqa: E402
+from lmms_eval.tasks._common.choices import choice_candidates, extract_choice_letter
 
 realworldqa = task_module("realworldqa")
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
 
 
 @pytest.mark.parametrize(
@@ -119,7 +103,7 @@ def write_realworldqa(folder: Path) -> None:
     features = datasets.Features({"image": datasets.Image(), "question": datasets.Value("string"), "answer": datasets.Value("string")})
     rows = [
         {
-            "image": png(number),
+            "image": banded_image(number),
             "question": stem + (OPTIONS + LETTER_INSTRUCTION if with_options else "\n" + NUMBER_INSTRUCTION),
             "answer": gold,
         }

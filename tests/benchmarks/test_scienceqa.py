@@ -6,19 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from benchmark_helpers_b import image, image_count, mean_stderr, prompt_text, run_benchmark, user_task, write_parquet  # noqa: E402
+from benchmark_helpers import image_count, mean_stderr, palette_image, prompt_text, run_benchmark, user_task, write_parquet
 
-from lmms_eval.tasks.functions import FunctionRef  # noqa: E402
-from lmms_eval.tasks.index import BUILTIN_TASK_DIR  # noqa: E402
+from lmms_eval.tasks.functions import FunctionRef
+from lmms_eval.tasks.index import BUILTIN_TASK_DIR
 
 utils = FunctionRef("utils.sqa_doc_to_text", BUILTIN_TASK_DIR / "scienceqa").resolve().__globals__
 POST = "\nAnswer with the option's letter from the given choices directly."
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
 
 
 # (question, choices, answer index, hint, subject, grade, reply, correct?)
@@ -58,7 +52,7 @@ def write_split(path: Path) -> Path:
     )
     rows = [
         {
-            "image": image("green"),
+            "image": palette_image("green"),
             "question": question,
             "choices": choices,
             "answer": answer,

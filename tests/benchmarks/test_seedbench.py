@@ -6,26 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmark_helpers_a import (  # noqa: E402
-    evaluate,
-    image_count,
-    library_config,
-    png,
-    prompt_text,
-    read_results,
-    read_samples,
-    task_module,
-    user_task,
-    write_parquet,
-)
+from benchmark_helpers import banded_image, evaluate, image_count, library_config, prompt_text, read_results, read_samples, task_module, user_task, write_parquet
 
 seedbench = task_module("seedbench")
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
 
 
 @pytest.mark.parametrize(
@@ -102,7 +85,7 @@ def write_seedbench(folder: Path) -> None:
             "question": question,
             "question_id": str(100 + number),
             "question_type_id": type_id,
-            "image": [png(number * 10 + frame) for frame in range(frames)],
+            "image": [banded_image(number * 10 + frame) for frame in range(frames)],
             "segment": [0, 8] if data_type == "video" else None,
         }
         for number, (question, data_type, type_id, frames, gold, _) in enumerate(ROWS)

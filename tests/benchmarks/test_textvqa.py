@@ -6,18 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from benchmark_helpers_c import (  # noqa: E402
-    evaluate,
-    image,
-    prompt_text,
-    read_results,
-    read_samples,
-    sample_scores,
-    user_task,
-    write_parquet,
-)
+from benchmark_helpers import evaluate, prompt_text, read_results, read_samples, sample_scores, solid_image, user_task, write_parquet
 
-from lmms_eval.tasks.textvqa import utils  # noqa: E402
+from lmms_eval.tasks.textvqa import utils
 
 POST_PROMPT = "\nAnswer the question using a single word or phrase."
 
@@ -60,7 +51,7 @@ def row(number: int, question: str, answers: list[str]) -> dict:
         "question_id": 34602 + number,
         "question": question,
         "question_tokens": question.rstrip("?").split(),
-        "image": image(number),
+        "image": solid_image(number),
         "image_width": 10,
         "image_height": 10,
         "flickr_original_url": f"https://example.org/{number}_o.jpg",
@@ -70,12 +61,6 @@ def row(number: int, question: str, answers: list[str]) -> dict:
         "set_name": "val",
         "ocr_tokens": ["nike", "23"],
     }
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
 
 
 def test_textvqa_val_end_to_end(tmp_path):

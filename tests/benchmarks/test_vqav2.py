@@ -6,18 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from benchmark_helpers_c import (  # noqa: E402
-    evaluate,
-    image,
-    prompt_text,
-    read_results,
-    read_samples,
-    sample_scores,
-    user_task,
-    write_parquet,
-)
+from benchmark_helpers import evaluate, prompt_text, read_results, read_samples, sample_scores, solid_image, user_task, write_parquet
 
-from lmms_eval.tasks.vqav2 import utils  # noqa: E402
+from lmms_eval.tasks.vqav2 import utils
 
 # (question, answer_type, ten answers, canned reply, expected accuracy)
 DOCS = [
@@ -59,14 +50,8 @@ def row(number: int, question: str, answer_type: str, answers: list[str]) -> dic
         "answer_type": answer_type,
         "question_id": 262148000 + number,
         "question": question,
-        "image": image(number),
+        "image": solid_image(number),
     }
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
 
 
 def test_vqav2_val_and_lite_end_to_end(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
 import threading
 
 import pytest
@@ -66,20 +67,36 @@ def test_not_a_store_is_refused_and_left_untouched(tmp_path):
     assert path.read_text() == "my precious notes"
 
 
-def test_read_only_store_gives_a_clear_error(tmp_path):
-    path = tmp_path / "store.db"
-    ResponseStore(path).close()
+def make_read_only(folder, path) -> list[list[str]]:
+    """Permission bits for ordinary users; root ignores them, so it gets the immutable
+    attribute (chattr) on ext4-like filesystems. Returns the commands that undo it."""
     os.chmod(path, 0o444)
-    os.chmod(tmp_path, 0o555)
+    os.chmod(folder, 0o555)
+    undo = [["chmod", "755", str(folder)], ["chmod", "644", str(path)]]
+    if os.access(path, os.W_OK):
+        marked = subprocess.run(["chattr", "+i", str(path), str(folder)], capture_output=True)
+        if marked.returncode != 0:
+            return undo + [["skip"]]
+        undo.insert(0, ["chattr", "-i", str(path), str(folder)])
+    return undo
+
+
+def test_read_only_store_gives_a_clear_error(tmp_path):
+    folder = tmp_path / "stores"
+    folder.mkdir()
+    path = folder / "store.db"
+    ResponseStore(path).close()
+    undo = make_read_only(folder, path)
     try:
-        if os.access(path, os.W_OK):
-            pytest.skip("running as a user that can write read-only files")
+        if ["skip"] in undo:
+            pytest.skip("this filesystem cannot make a file read-only for root")
         with pytest.raises(StoreError, match=str(path)):
             store = ResponseStore(path)
             store.put("m", "label", Response.generated(request(), "x"))
     finally:
-        os.chmod(tmp_path, 0o755)
-        os.chmod(path, 0o644)
+        for command in undo:
+            if command != ["skip"]:
+                subprocess.run(command, check=False)
 
 
 def test_locked_store_gives_a_clear_error(tmp_path):

@@ -59,7 +59,7 @@ class ResponseStore:
             self._db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: a crash loses no committed answer
             self._ensure_schema()
         except sqlite3.Error as error:
-            raise StoreError(f"--use_cache {self.path}: {error}") from None
+            raise StoreError(f"--use_cache {self.path}: {error} (is the file or its folder read-only, or locked by another program?)") from None
         self._lock = threading.Lock()  # requests are built (and looked up) on worker threads
         self.unreadable = 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,13 +85,14 @@ def evaluate(
     Under a launcher each process answers its shard; only rank 0 scores, so only its
     Evaluation holds task runs."""
     group = group or ProcessGroup()
-    random_seed, numpy_seed, _torch_seed, _fewshot_seed = run.seeds()
+    random_seed, numpy_seed, torch_seed, _fewshot_seed = run.seeds()
     _seed_everything(random_seed, numpy_seed)
     selection = selection or select_tasks(run)
     if run.limit is not None:
         logger.warning("--limit evaluates part of each task: use it for smoke tests, never for reported scores")
     store = ResponseStore(run.use_cache) if run.use_cache else None
     model_class, model_args, model = build_model(run)
+    _seed_torch(torch_seed)
     evaluation = Evaluation(run, model_class, model_args, model.identity, selection)
     cache = ResponseCache(store, model_identity(run.model, model_class, model_args, model)) if store else None
     try:
@@ -180,6 +182,14 @@ def _seed_everything(random_seed: int, numpy_seed: int) -> None:
 
     random.seed(random_seed)
     np.random.seed(numpy_seed)
+
+
+def _seed_torch(seed: int) -> None:
+    """Sampled generation on local models draws from torch's generator; nothing imports
+    torch for a run whose backend does not use it."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(seed)
 
 
 def _progress(task: Task, doc_count: int) -> Any:

@@ -29,7 +29,7 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="lmms-eval",
-        description="Evaluate multimodal models on benchmarks. Subcommands: `lmms-eval tasks`, `lmms-eval models`, `lmms-eval demo`.",
+        description="Evaluate multimodal models on benchmarks. Other commands: `lmms-eval tasks|models|demo|prepare|cache|rescore --help`.",
         argument_default=argparse.SUPPRESS,  # so explicit flags can override a --config file
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )

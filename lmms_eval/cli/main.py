@@ -169,6 +169,9 @@ SUBCOMMANDS = {
 
 
 def _configure_logging(verbosity: str) -> None:
+    verbosity = str(verbosity).upper()
+    if verbosity not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"verbosity must be DEBUG, INFO, WARNING or ERROR, not {verbosity}")
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S", level=verbosity, force=True)
     for noisy in ("httpx", "urllib3", "datasets", "filelock", "fsspec", "huggingface_hub"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(verbosity)))

@@ -33,6 +33,9 @@ class ProcessGroup:
         import torch.distributed as dist
 
         if not dist.is_initialized():
+            if torch.cuda.is_available():
+                # NCCL's object collectives use the current device: one GPU per process.
+                torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
             dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
         return cls(rank=dist.get_rank(), world_size=dist.get_world_size())
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from lmms_eval.api.request import Request
+from lmms_eval.api.response import FailureKind, Response
+
+logger = logging.getLogger(__name__)
 
 
 def truncate_at_stops(text: str, stops: Any) -> str:
@@ -17,6 +21,14 @@ def truncate_at_stops(text: str, stops: Any) -> str:
         if stop and stop in text:
             text = text[: text.index(stop)]
     return text
+
+
+def failed_batch(batch: list[Request], error: Exception) -> Iterator[Response]:
+    """Every request of a batch the backend could not run, recorded as failed (a local
+    model running out of memory fails its batch, not the run)."""
+    logger.warning("a batch of %d requests failed: %s: %s", len(batch), type(error).__name__, error)
+    for request in batch:
+        yield Response.failed(request, FailureKind.BACKEND, f"{type(error).__name__}: {error}")
 
 
 def windows(requests: Iterable[Request], size: int) -> Iterator[list[Request]]:

@@ -15,7 +15,7 @@ from lmms_eval.evaluator import Evaluation, TaskRun
 
 
 STDERR_UNKNOWN = "N/A"
-_RECORDED_PACKAGES = ("lmms-eval", "datasets", "numpy", "aiohttp", "pillow", "torch", "transformers", "accelerate")
+_RECORDED_PACKAGES = ("lmms-eval", "datasets", "numpy", "aiohttp", "pillow", "torch", "transformers", "accelerate", "tokenizers", "gguf", "vllm", "sglang")
 
 
 def build_results(evaluation: Evaluation, only_task: str | None = None) -> dict[str, Any]:

@@ -18,7 +18,7 @@ def test_a_missing_engine_is_one_line_naming_the_extra(engine, colour_task, caps
         pytest.skip(f"{engine} is installed here")
     assert main(["--model", engine, "--model_args", "pretrained=some/model", "--tasks", "colours", "--include_path", str(colour_task)]) == 2
     assert capsys.readouterr().err.strip() == (
-        f"lmms-eval: error: the {engine} backend needs the `{engine}` extra: pip install 'lmms-eval[{engine}]' (or uv sync --extra {engine})"
+        f"lmms-eval: error: the {engine} backend needs the `{engine}` extra: uv sync --extra {engine} --no-dev (or pip install -e '.[{engine}]' in this repository)"
     )
 
 

@@ -4,19 +4,16 @@ greedy/sampled generation, and log-likelihoods of continuations."""
 from __future__ import annotations
 
 import json
-import logging
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
 from lmms_eval.api.model import Model
 from lmms_eval.api.request import Request
-from lmms_eval.api.response import FailureKind, Response
+from lmms_eval.api.response import Response
 from lmms_eval.errors import ModelError
-from lmms_eval.models.common import by_generation_settings, truncate_at_stops, windows
+from lmms_eval.models.common import by_generation_settings, failed_batch, truncate_at_stops, windows
 from lmms_eval.models.hf.loading import free_memory, load_kwargs, require_transformers, resolve_device, split_gguf, weights_fingerprint
-
-logger = logging.getLogger(__name__)
 
 # Requests are sorted by length within windows of this many batches: sorting everything
 # would hold every request's decoded images at once.
@@ -103,9 +100,10 @@ class TransformersBackend(Model):
         for batch in self._batches(requests):
             try:
                 texts = self._generate(batch)
+            except ModelError:
+                raise  # a request this model can never answer (images to a text model): stop now
             except Exception as error:  # noqa: BLE001 - e.g. out of memory: the batch fails, the run goes on
-                logger.warning("generation failed for a batch of %d: %s", len(batch), error)
-                yield from (Response.failed(request, FailureKind.BACKEND, f"{type(error).__name__}: {error}") for request in batch)
+                yield from failed_batch(batch, error)
                 continue
             for request, text in zip(batch, texts):
                 yield Response.generated(request, truncate_at_stops(text, request.gen_kwargs.get("until")))
@@ -146,9 +144,10 @@ class TransformersBackend(Model):
         for batch in self._batches(requests):
             try:
                 scores = self._score(batch)
+            except ModelError:
+                raise
             except Exception as error:  # noqa: BLE001 - as for generation
-                logger.warning("scoring failed for a batch of %d: %s", len(batch), error)
-                yield from (Response.failed(request, FailureKind.BACKEND, f"{type(error).__name__}: {error}") for request in batch)
+                yield from failed_batch(batch, error)
                 continue
             for request, (logprob, greedy) in zip(batch, scores):
                 yield Response.scored(request, logprob, greedy)

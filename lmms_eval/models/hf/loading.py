@@ -19,7 +19,7 @@ def require_transformers() -> None:
         import torch  # noqa: F401
         import transformers  # noqa: F401
     except ImportError:
-        raise ModelError("HuggingFace backends need the `hf` extra: uv sync --extra hf (or pip install 'lmms-eval[hf]')") from None
+        raise ModelError("HuggingFace backends need the `hf` extra: uv sync --extra hf (or pip install -e '.[hf]' in this repository)") from None
 
 
 def resolve_device(device: str | None) -> str:

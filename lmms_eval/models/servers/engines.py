@@ -17,14 +17,14 @@ from lmms_eval.api.model import Model
 from lmms_eval.api.request import Request
 from lmms_eval.api.response import Response
 from lmms_eval.errors import ModelError
-from lmms_eval.models.common import by_generation_settings, truncate_at_stops, windows
+from lmms_eval.models.common import by_generation_settings, failed_batch, truncate_at_stops, windows
 
 WINDOW = 512  # requests handed to the engine at once: enough to keep it busy, bounded memory
 
 
 def _require(module: str, extra: str) -> None:
     if importlib.util.find_spec(module) is None:
-        raise ModelError(f"the {extra} backend needs the `{extra}` extra: pip install 'lmms-eval[{extra}]' (or uv sync --extra {extra})")
+        raise ModelError(f"the {extra} backend needs the `{extra}` extra: uv sync --extra {extra} --no-dev (or pip install -e '.[{extra}]' in this repository)")
 
 
 def _messages(request: Request) -> ChatMessages:
@@ -67,7 +67,11 @@ class _EngineBackend(Model):
     def generate_until(self, requests: Iterable[Request]) -> Iterator[Response]:
         for window in windows(requests, WINDOW):
             for group in by_generation_settings(window):
-                texts = self._generate(group, _sampling(group[0].gen_kwargs, self.max_new_tokens))
+                try:
+                    texts = self._generate(group, _sampling(group[0].gen_kwargs, self.max_new_tokens))
+                except Exception as error:  # noqa: BLE001 - the engine failed this group: record it, go on
+                    yield from failed_batch(group, error)
+                    continue
                 for request, text in zip(group, texts):
                     yield Response.generated(request, truncate_at_stops(text, request.gen_kwargs.get("until")))
 

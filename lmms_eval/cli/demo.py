@@ -10,7 +10,6 @@ how well averaging colours answers "what is the background colour?".
 from __future__ import annotations
 
 from lmms_eval.cli.args import Parser
-
 from lmms_eval.config import RunConfig
 
 

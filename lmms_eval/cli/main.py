@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from lmms_eval.cli.args import Parser
-
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from lmms_eval.cli.args import TASK_LISTINGS, build_parser, flag_values
+from lmms_eval.cli.args import TASK_LISTINGS, Parser, build_parser, flag_values
 from lmms_eval.config import RunConfig
 from lmms_eval.errors import ConfigError, LmmsEvalError
 

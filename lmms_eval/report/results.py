@@ -13,7 +13,6 @@ from typing import Any
 from lmms_eval.engine.aggregate import MetricKey, Score
 from lmms_eval.evaluator import Evaluation, TaskRun
 
-
 STDERR_UNKNOWN = "N/A"
 _RECORDED_PACKAGES = ("lmms-eval", "datasets", "numpy", "aiohttp", "pillow", "torch", "transformers", "accelerate", "tokenizers", "gguf", "vllm", "sglang")
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import difflib
-import logging
 import fnmatch
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -12,8 +12,20 @@ from lmms_eval.api.model import Model
 from lmms_eval.api.request import Request
 from lmms_eval.api.response import Response
 from lmms_eval.errors import ModelError
-from lmms_eval.models.common import by_generation_settings, failed_batch, truncate_at_stops, windows
-from lmms_eval.models.hf.loading import free_memory, load_kwargs, require_transformers, resolve_device, split_gguf, weights_fingerprint
+from lmms_eval.models.common import (
+    by_generation_settings,
+    failed_batch,
+    truncate_at_stops,
+    windows,
+)
+from lmms_eval.models.hf.loading import (
+    free_memory,
+    load_kwargs,
+    require_transformers,
+    resolve_device,
+    split_gguf,
+    weights_fingerprint,
+)
 
 # Requests are sorted by length within windows of this many batches: sorting everything
 # would hold every request's decoded images at once.

@@ -17,7 +17,12 @@ from lmms_eval.api.model import Model
 from lmms_eval.api.request import Request
 from lmms_eval.api.response import Response
 from lmms_eval.errors import ModelError
-from lmms_eval.models.common import by_generation_settings, failed_batch, truncate_at_stops, windows
+from lmms_eval.models.common import (
+    by_generation_settings,
+    failed_batch,
+    truncate_at_stops,
+    windows,
+)
 
 WINDOW = 512  # requests handed to the engine at once: enough to keep it busy, bounded memory
 

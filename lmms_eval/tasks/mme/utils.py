@@ -14,6 +14,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from lmms_eval.tasks._common.prompts import first_image, question_with_instruction
+
 logger = logging.getLogger(__name__)
 
 PERCEPTION_CATEGORIES = (
@@ -31,23 +33,10 @@ PERCEPTION_CATEGORIES = (
 COGNITION_CATEGORIES = ("commonsense_reasoning", "numerical_calculation", "text_translation", "code_reasoning")
 ALL_CATEGORIES = PERCEPTION_CATEGORIES + COGNITION_CATEGORIES
 
-# The dataset's questions end with this; it is dropped when the prompt adds its own instruction.
-YES_NO_INSTRUCTION = " Please answer yes or no."
 
 
-def doc_to_visual(doc: dict[str, Any]) -> list[Any]:
-    return [doc["image"].convert("RGB")]
-
-
-def doc_to_text(doc: dict[str, Any], lmms_eval_specific_kwargs: dict[str, Any] | None = None) -> str:
-    """The question; a non-empty pre/post prompt replaces the built-in yes/no instruction."""
-    kwargs = lmms_eval_specific_kwargs or {}
-    question = doc["question"].strip()
-    pre_prompt = kwargs.get("pre_prompt") or ""
-    post_prompt = kwargs.get("post_prompt") or ""
-    if pre_prompt or post_prompt:
-        question = question.replace(YES_NO_INSTRUCTION, "")
-    return f"{pre_prompt}{question}{post_prompt}"
+doc_to_visual = first_image
+doc_to_text = question_with_instruction
 
 
 def parse_yes_no(text: str) -> str:

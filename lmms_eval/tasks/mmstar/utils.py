@@ -12,6 +12,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from lmms_eval.tasks._common.prompts import first_image, question_with_instruction
+
 # Core capability -> its L2 categories, in the paper's order (used only to order reports).
 CATEGORIES = {
     "coarse perception": ("image scene and topic", "image style & quality", "image emotion"),
@@ -27,21 +29,10 @@ CATEGORIES = {
 }
 L2_ORDER = tuple(l2 for l2s in CATEGORIES.values() for l2 in l2s)
 
-YES_NO_INSTRUCTION = " Please answer yes or no."
 
 
-def doc_to_visual(doc: dict[str, Any]) -> list[Any]:
-    return [doc["image"].convert("RGB")]
-
-
-def doc_to_text(doc: dict[str, Any], lmms_eval_specific_kwargs: dict[str, Any] | None = None) -> str:
-    kwargs = lmms_eval_specific_kwargs or {}
-    question = doc["question"].strip()
-    pre_prompt = kwargs.get("pre_prompt") or ""
-    post_prompt = kwargs.get("post_prompt") or ""
-    if pre_prompt or post_prompt:
-        question = question.replace(YES_NO_INSTRUCTION, "")
-    return f"{pre_prompt}{question}{post_prompt}"
+doc_to_visual = first_image
+doc_to_text = question_with_instruction
 
 
 def matches(response: str, answer: str) -> bool:

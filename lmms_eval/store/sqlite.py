@@ -55,13 +55,27 @@ class ResponseStore:
         try:
             self._db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
             self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: a crash loses no committed answer
-            self._ensure_schema()
+            self._set_up(time.monotonic() + busy_timeout)
         except sqlite3.Error as error:
             raise StoreError(f"--use_cache {self.path}: {error} (is the file or its folder read-only, or locked by another program?)") from None
         self._lock = threading.Lock()  # requests are built (and looked up) on worker threads
         self.unreadable = 0
+
+    def _set_up(self, deadline: float) -> None:
+        """WAL mode and the schema. Two processes opening a new store at once can find it
+        busy in ways SQLite's busy handler does not wait for (the journal-mode switch):
+        such attempts are retried until the busy timeout."""
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: a crash loses no committed answer
+                self._ensure_schema()
+                return
+            except sqlite3.OperationalError as error:
+                busy = getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+                if not busy or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _ensure_schema(self) -> None:
         self._db.executescript(_SCHEMA)

@@ -169,3 +169,26 @@ def test_model_identity_ignores_secrets_and_transport(oracle):
     assert same[0] == same[1] and same[0].label == "openai:colour-oracle"
     other = model_identity("openai", OpenAIChat, {**args_one, "max_new_tokens": 5}, first)
     assert other.key != same[0].key
+
+
+def _write_from_process(path: str, number: int) -> None:
+    store = ResponseStore(path)
+    for doc_id in range(20):
+        store.put("m", "label", Response.generated(Request(RequestType.GENERATE_UNTIL, Origin(f"t{number}", doc_id), "q"), "x"))
+
+
+def test_processes_opening_a_new_store_at_once(tmp_path):
+    """Switching a new file to WAL mode can find it busy without SQLite waiting: the
+    store retries, so no process fails to open it."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    for trial in range(8):
+        path = str(tmp_path / f"store{trial}.db")
+        processes = [context.Process(target=_write_from_process, args=(path, number)) for number in range(4)]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join(timeout=60)
+        assert [process.exitcode for process in processes] == [0, 0, 0, 0]
+        assert sum(entry.answers for entry in ResponseStore(path).summary()) == 80

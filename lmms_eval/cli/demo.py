@@ -1,10 +1,10 @@
 """`lmms-eval demo`: a complete evaluation that needs no download and no GPU.
 
-It starts the bundled colour-oracle server (an OpenAI-compatible endpoint whose "model"
-reads the average colour of each image) on 127.0.0.1, evaluates the bundled
-`demo_colours` task against it through the `openai` backend over real HTTP, prints the
-table and stops the server. It exercises every stage of the pipeline; the scores say
-how well averaging colours answers "what is the background colour?".
+It evaluates the bundled demo model (a tiny LLaVA-architecture vision-language model in
+`lmms_eval/demo/model`, loaded with `from_pretrained` by the `huggingface` backend) on the
+bundled `demo` suite (generated scenes of coloured shapes) and prints the results table.
+`--blank` adds the `demo_blank` control, the same questions on blank images, where the
+scores fall to chance.
 """
 
 from __future__ import annotations
@@ -15,22 +15,26 @@ from lmms_eval.config import RunConfig
 
 def run_demo(argv: list[str]) -> int:
     parser = Parser(prog="lmms-eval demo", description=__doc__.split("\n\n")[1])
+    parser.add_argument("--blank", action="store_true", help="also run the demo_blank control (every image blank)")
     parser.add_argument("--output_path", help="also write results (and samples) here")
-    parser.add_argument("--limit", type=int, help="docs to evaluate")
+    parser.add_argument("--limit", type=int, help="docs per task")
+    parser.add_argument("--batch_size", type=int, default=16, help="requests per forward pass (default: %(default)s)")
+    parser.add_argument("--device", help="torch device (default: cuda when available, else cpu)")
     args = parser.parse_args(argv)
 
     from lmms_eval.cli.main import _configure_logging, run_one
-    from lmms_eval.testing.server import OracleServer
+    from lmms_eval.demo import MODEL_DIR
 
     _configure_logging("INFO")
-    with OracleServer() as server:
-        run = RunConfig(
-            model="openai",
-            model_args={"base_url": server.base_url, "model": "colour-oracle", "num_concurrent": 8},
-            tasks=["demo_colours"],
-            limit=args.limit,
-            output_path=args.output_path,
-            log_samples=bool(args.output_path),
-        )
-        run.validate()
-        return run_one(run)
+    run = RunConfig(
+        model="huggingface",
+        model_args={"pretrained": str(MODEL_DIR)},
+        batch_size=args.batch_size,
+        device=args.device,
+        tasks=["demo", "demo_blank"] if args.blank else ["demo"],
+        limit=args.limit,
+        output_path=args.output_path,
+        log_samples=bool(args.output_path),
+    )
+    run.validate()
+    return run_one(run)

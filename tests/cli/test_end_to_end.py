@@ -10,7 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import COLOUR_ACCURACY, COLOUR_DOCS, COLOUR_STDERR, write, write_image_parquet, write_jsonl
+from helpers import (
+    COLOUR_ACCURACY,
+    COLOUR_STDERR,
+    write,
+    write_image_parquet,
+    write_jsonl,
+)
 
 from lmms_eval.cli.main import EXIT_REQUESTS_FAILED, main
 from lmms_eval.testing.server import FaultPlan
@@ -369,11 +375,13 @@ def test_cli_subprocess_runs_offline_and_stays_light(oracle, colour_task, tmp_pa
     assert listed.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_demo_command_runs_the_bundled_task(tmp_path, capsys):
-    assert run_cli("demo", "--limit", "5", "--output_path", tmp_path) == 0
-    assert "demo_colours" in capsys.readouterr().out
-    assert read_results(tmp_path)["n-samples"]["demo_colours"]["effective"] == 5
-    assert len(COLOUR_DOCS) == 10
+def test_demo_command_runs_the_bundled_model_on_the_demo_suite(tmp_path, capsys):
+    assert run_cli("demo", "--limit", "5", "--blank", "--output_path", tmp_path) == 0
+    out = capsys.readouterr().out
+    assert "huggingface" in out and "demo_yesno_blank" in out
+    samples = read_results(tmp_path)["n-samples"]
+    assert set(samples) == {f"demo_{task}{variant}" for task in ("yesno", "mc", "mc_ll", "short", "count") for variant in ("", "_blank")}
+    assert all(counts["effective"] == 5 for counts in samples.values())
 
 
 MC_TASK = """

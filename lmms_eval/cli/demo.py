@@ -1,6 +1,6 @@
 """`lmms-eval demo`: a complete evaluation that needs no download and no GPU.
 
-It evaluates the bundled demo model (a tiny LLaVA-architecture vision-language model in
+Evaluates the bundled demo model (a tiny LLaVA-architecture vision-language model in
 `lmms_eval/demo/model`, loaded with `from_pretrained` by the `huggingface` backend) on the
 bundled `demo` suite (generated scenes of coloured shapes) and prints the results table.
 `--blank` adds the `demo_blank` control, the same questions on blank images, where the

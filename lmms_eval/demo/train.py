@@ -85,7 +85,7 @@ def answer_loss(model: Any, inputs: dict[str, Any]) -> tuple[Any, Any]:
 
 def encoded_batches(processor: Any, seed: int, count: int, batch_size: int) -> list[dict[str, Any]]:
     """`count` batches of the seeded training stream, encoded once: the training loop
-    cycles through them (encoding costs a fifth of a step, so it is not redone each
+    cycles through them (encoding costs a quarter of a step, so it is not redone each
     epoch). Within a window of batches, examples are sorted by prompt length (less
     padding) and the batches are shuffled."""
     rng = random.Random(f"batches:{seed}")

@@ -121,9 +121,6 @@ class Scene:
 
     # --- facts ---------------------------------------------------------------------------
 
-    def at(self, cell: int) -> Item | None:
-        return next((item for item in self.items if item.cell == cell), None)
-
     def count(self, colour: str | None = None, shape: str | None = None) -> int:
         return sum(1 for item in self.items if colour in (None, item.colour) and shape in (None, item.shape))
 

@@ -26,7 +26,7 @@ CHAT_TEMPLATE = (
     "{% if message['role'] == 'assistant' %}</s>{% endif %}{{ '\\n' }}"
     "{% endfor %}{% if add_generation_prompt %}ASSISTANT:{% endif %}"
 )
-VOCAB_SIZE = 640
+VOCAB_SIZE = 640  # an upper bound: BPE stops when no pair is left to merge (446 tokens)
 PATCH = 16
 
 VISION = dict(
@@ -50,7 +50,7 @@ TEXT = dict(
     tie_word_embeddings=True,
     rope_parameters={"rope_type": "default", "rope_theta": 10000.0},
     # Wider than the usual 0.02: attention is sharp from the start, and the circuits the
-    # questions need (find an option's letter, compare) form in hundreds of steps, not
+    # questions need (look up a cell, compare, count) form in hundreds of steps, not
     # thousands.
     initializer_range=0.1,
 )

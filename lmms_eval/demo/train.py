@@ -4,8 +4,8 @@
 
 Stage 1 teaches the vision tower what each cell shows and freezes it (`pretrain_vision`);
 stage 2 trains the projector and the language model on the question stream of
-`scenes.training_examples`. Every example is rendered exactly as the `huggingface` backend renders an evaluation
-request: one user turn holding the image and then the prompt text, through the
+`scenes.training_examples`. Every example is rendered exactly as the `huggingface`
+backend renders an evaluation request: one user turn holding the image and then the prompt text, through the
 processor's chat template with `add_generation_prompt=True`; the answer follows as the
 tokens of `" " + answer` (what a loglikelihood request scores as target_delimiter +
 choice) and then `</s>` (where greedy generation must stop). Only the answer tokens are
@@ -238,9 +238,11 @@ def train(
     # As in LLaVA, the pretrained vision tower stays frozen; projector and LM learn.
     model.model.vision_tower.requires_grad_(False)
     model.model.vision_tower.eval()
-    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    decay = [p for n, p in trainable if p.ndim >= 2 and "embed" not in n]
-    no_decay = [p for n, p in trainable if not (p.ndim >= 2 and "embed" not in n)]
+    # Weight decay on matrices only, and not on the (tied) token embeddings.
+    embeddings = model.get_input_embeddings().weight
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    decay = [p for p in trainable if p.ndim >= 2 and p is not embeddings]
+    no_decay = [p for p in trainable if not (p.ndim >= 2 and p is not embeddings)]
     optimizer = torch.optim.AdamW(
         [{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}], lr=lr, betas=(0.9, 0.98)
     )

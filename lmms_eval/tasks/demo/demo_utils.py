@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lmms_eval.demo import scenes
+from lmms_eval.tasks.mme.utils import parse_yes_no  # scored the MME way
 
 BLANK_COLOUR = (255, 255, 255)
 
@@ -37,20 +38,6 @@ def choice_index(doc: dict[str, Any]) -> int:
     """The right option's index. (A target given as text that looks like a number, such
     as "3", would be read as an index, as lmms-eval reads multiple-choice targets.)"""
     return list(doc["options"]).index(doc["answer"])
-
-
-def parse_yes_no(text: str) -> str:
-    """"yes", "no" or "other": lower-cased, dots removed; otherwise judged by the first
-    four characters, as MME's tool reads answers."""
-    answer = text.lower().strip().replace(".", "")
-    if answer in ("yes", "no"):
-        return answer
-    head = answer[:4]
-    if "yes" in head:
-        return "yes"
-    if "no" in head:
-        return "no"
-    return "other"
 
 
 def yesno_process_results(doc: dict[str, Any], results: Sequence[str]) -> dict[str, Any]:

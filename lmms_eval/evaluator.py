@@ -22,8 +22,8 @@ from lmms_eval.errors import ModelError
 from lmms_eval.models import MODELS
 from lmms_eval.store.identity import model_identity
 from lmms_eval.store.sqlite import ResponseStore
-from lmms_eval.tasks.index import Selection, TaskIndex
-from lmms_eval.tasks.task import PromptSettings, Task
+from lmms_eval.taskdefs.index import Selection, TaskIndex
+from lmms_eval.taskdefs.task import PromptSettings, Task
 
 logger = logging.getLogger(__name__)
 

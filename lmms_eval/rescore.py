@@ -20,8 +20,8 @@ from lmms_eval.engine.inference import TaskResponses
 from lmms_eval.engine.scoring import Scorer
 from lmms_eval.errors import ConfigError
 from lmms_eval.evaluator import Evaluation, score_task
-from lmms_eval.tasks.index import Selection, TaskIndex
-from lmms_eval.tasks.task import PromptSettings, Task
+from lmms_eval.taskdefs.index import Selection, TaskIndex
+from lmms_eval.taskdefs.task import PromptSettings, Task
 
 
 def find_sample_files(paths: list[Path]) -> list[Path]:

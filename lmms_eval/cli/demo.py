@@ -22,10 +22,10 @@ def run_demo(argv: list[str]) -> int:
     parser.add_argument("--device", help="torch device (default: cuda when available, else cpu)")
     args = parser.parse_args(argv)
 
-    from lmms_eval.cli.main import _configure_logging, run_one
+    from lmms_eval.cli.common import configure_logging, run_one
     from lmms_eval.demo import MODEL_DIR
 
-    _configure_logging("INFO")
+    configure_logging("INFO")
     run = RunConfig(
         model="huggingface",
         model_args={"pretrained": str(MODEL_DIR)},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lmms_eval.tasks.index import TaskIndex
+from lmms_eval.taskdefs.index import TaskIndex
 
 
 def task_listing(index: TaskIndex, what: str = "list") -> str:

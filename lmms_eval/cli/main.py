@@ -9,14 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from lmms_eval.cli.args import TASK_LISTINGS, Parser, build_parser, flag_values
+from lmms_eval.cli.common import EXIT_INTERRUPTED, EXIT_OK, EXIT_REQUESTS_FAILED, configure_logging, logger, run_one  # noqa: F401 - EXIT_REQUESTS_FAILED is part of the API
 from lmms_eval.config import RunConfig
 from lmms_eval.errors import ConfigError, LmmsEvalError
-
-logger = logging.getLogger("lmms_eval")
-
-EXIT_OK = 0
-EXIT_REQUESTS_FAILED = 3  # the run finished, but some answers are missing
-EXIT_INTERRUPTED = 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,7 +35,7 @@ def _dispatch(argv: list[str]) -> int:
     flags = flag_values(namespace)
     config_path = getattr(namespace, "config", None)
     file_entries = _read_run_file(Path(config_path)) if config_path else [{}]
-    _configure_logging(flags.get("verbosity") or file_entries[0].get("verbosity") or "INFO")
+    configure_logging(flags.get("verbosity") or file_entries[0].get("verbosity") or "INFO")
     listing = flags.get("tasks") or file_entries[0].get("tasks")
     if listing in TASK_LISTINGS:
         include = flags.get("include_path") or file_entries[0].get("include_path") or []
@@ -64,53 +59,9 @@ def _read_run_file(path: Path) -> list[dict[str, Any]]:
     return entries
 
 
-def run_one(run: RunConfig) -> int:
-    from lmms_eval.engine.distributed import ProcessGroup
-    from lmms_eval.evaluator import evaluate, select_tasks
-    from lmms_eval.report.writer import OutputWriter
-
-    selection = select_tasks(run)
-    if run.show_config:
-        _print_configs(selection)
-    group = ProcessGroup.from_environment()
-    output_dir = run.output_dir() if group.is_main else None  # rank 0 alone scores and writes
-    writer = OutputWriter(output_dir) if output_dir is not None else None
-    try:
-        evaluation = evaluate(run, selection, on_task_done=writer.task_done if writer else None, group=group)
-    finally:
-        group.close()
-    if not group.is_main:
-        return EXIT_OK
-    if writer is not None:
-        writer.finish(evaluation)
-        for path in writer.written:
-            logger.info("wrote %s", path)
-    print(f"\n{run.model} ({evaluation.model_identity}), limit={run.limit}, num_fewshot={run.num_fewshot}, batch_size={run.batch_size}")
-    return report_end(evaluation)
-
-
-def report_end(evaluation: Any) -> int:
-    """Print the table; the exit status says whether every request was answered."""
-    from lmms_eval.report.table import render_table
-
-    print(render_table(evaluation))
-    if evaluation.failed_requests:
-        print(f"lmms-eval: {evaluation.failed_requests} requests failed; their docs are not scored", file=sys.stderr)
-        return EXIT_REQUESTS_FAILED
-    return EXIT_OK
-
-
-def _print_configs(selection: Any) -> None:
-    import yaml
-
-    for name, config in selection.configs.items():
-        print(f"# {name} ({config.source})")
-        print(yaml.safe_dump(config.to_dict(), sort_keys=False, allow_unicode=True))
-
-
 def _print_task_listing(what: str, include_paths: list[str]) -> int:
     from lmms_eval.cli.listing import task_listing
-    from lmms_eval.tasks.index import TaskIndex
+    from lmms_eval.taskdefs.index import TaskIndex
 
     print(task_listing(TaskIndex.build(include_paths), what))
     return EXIT_OK
@@ -164,12 +115,3 @@ SUBCOMMANDS = {
     "cache": _cache_command,
     "prepare": _prepare_command,
 }
-
-
-def _configure_logging(verbosity: str) -> None:
-    verbosity = str(verbosity).upper()
-    if verbosity not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise ConfigError(f"verbosity must be DEBUG, INFO, WARNING or ERROR, not {verbosity}")
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S", level=verbosity, force=True)
-    for noisy in ("httpx", "urllib3", "datasets", "filelock", "fsspec", "huggingface_hub"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(verbosity)))

@@ -20,11 +20,11 @@ def rescore_command(argv: list[str]) -> int:
     parser.add_argument("--seed", default=",".join(map(str, DEFAULT_SEEDS)), help="as for an evaluation (the bootstrap uses the first)")
     args = parser.parse_args(argv)
 
-    from lmms_eval.cli.main import _configure_logging, logger, report_end
+    from lmms_eval.cli.common import configure_logging, logger, report_end
     from lmms_eval.report.writer import OutputWriter
     from lmms_eval.rescore import find_sample_files, rescore
 
-    _configure_logging("INFO")
+    configure_logging("INFO")
     evaluation = rescore(args.paths, args.include_path, args.bootstrap_iters, args.seed)
     output = args.output_path or find_sample_files(args.paths)[0].parent.parent
     path = OutputWriter(output).finish(evaluation)
@@ -45,11 +45,11 @@ def prepare_command(argv: list[str]) -> int:
     from tqdm import tqdm
 
     from lmms_eval.cli.listing import columns
-    from lmms_eval.cli.main import _configure_logging
-    from lmms_eval.tasks.index import TaskIndex
-    from lmms_eval.tasks.prepare import prepare
+    from lmms_eval.cli.common import configure_logging
+    from lmms_eval.taskdefs.index import TaskIndex
+    from lmms_eval.taskdefs.prepare import prepare
 
-    _configure_logging("WARNING")
+    configure_logging("WARNING")
     selection = TaskIndex.build(args.include_path).select([name.strip() for name in args.tasks.split(",") if name.strip()])
     prepared = list(tqdm(prepare(selection), desc="datasets", unit="split", disable=None))
     rows = [(entry.task, entry.split, str(entry.rows), f"{entry.cache_bytes / 1e6:.1f}") for entry in prepared]

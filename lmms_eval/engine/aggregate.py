@@ -8,7 +8,7 @@ from typing import Any
 
 from lmms_eval.engine.scoring import MetricSpec, SampleResult
 from lmms_eval.metrics.aggregation import pooled_stderr, stderr_for
-from lmms_eval.tasks.index import GroupNode
+from lmms_eval.taskdefs.index import GroupNode
 
 
 @dataclass(frozen=True)

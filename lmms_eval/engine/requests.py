@@ -10,7 +10,7 @@ from typing import Any
 from lmms_eval.api.messages import ChatMessages, ContentPart, Message
 from lmms_eval.api.request import Origin, Request, RequestType
 from lmms_eval.errors import DocumentError
-from lmms_eval.tasks.task import Task
+from lmms_eval.taskdefs.task import Task
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from lmms_eval.metrics.sample import (
     loglikelihood_scores,
     multiple_choice_scores,
 )
-from lmms_eval.tasks.functions import FunctionRef
-from lmms_eval.tasks.task import Task
+from lmms_eval.taskdefs.functions import FunctionRef
+from lmms_eval.taskdefs.task import Task
 
 NO_FILTER = "none"
 _DEFAULT_METRICS = {

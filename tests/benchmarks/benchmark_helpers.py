@@ -26,7 +26,7 @@ def task_module(family: str, module: str = "utils") -> Any:
     """A fresh copy of a library task's Python module (e.g. lmms_eval/tasks/mme/utils.py), for unit tests."""
     import importlib.util
 
-    from lmms_eval.tasks.index import BUILTIN_TASK_DIR
+    from lmms_eval.taskdefs.library import BUILTIN_TASK_DIR
 
     path = BUILTIN_TASK_DIR / family / f"{module}.py"
     spec = importlib.util.spec_from_file_location(f"benchmark_tests_{family}_{module}", path)
@@ -38,9 +38,9 @@ def task_module(family: str, module: str = "utils") -> Any:
 
 def library_config(relative: str) -> Any:
     """A library task YAML (includes merged) as a TaskConfig, without indexing the whole library."""
-    from lmms_eval.tasks.config import TaskConfig
-    from lmms_eval.tasks.index import BUILTIN_TASK_DIR
-    from lmms_eval.tasks.yaml_io import load_with_includes
+    from lmms_eval.taskdefs.config import TaskConfig
+    from lmms_eval.taskdefs.library import BUILTIN_TASK_DIR
+    from lmms_eval.taskdefs.yaml_io import load_with_includes
 
     path = BUILTIN_TASK_DIR / relative
     return TaskConfig.from_dict(load_with_includes(path), str(path))

@@ -20,9 +20,9 @@ import pytest
 from benchmark_helpers import evaluate, library_config, palette_image, read_results, read_samples, user_task, write_parquet
 
 from lmms_eval.errors import LmmsEvalError
-from lmms_eval.tasks.functions import FunctionRef
-from lmms_eval.tasks.index import BUILTIN_TASK_DIR
-from lmms_eval.tasks.task import PromptSettings, Task
+from lmms_eval.taskdefs.functions import FunctionRef
+from lmms_eval.taskdefs.library import BUILTIN_TASK_DIR
+from lmms_eval.taskdefs.task import PromptSettings, Task
 from lmms_eval.testing.server import PALETTE
 
 pytest.importorskip("pycocoevalcap")

@@ -167,9 +167,9 @@ def test_pope_subtask_runs_alone(tmp_path):
 
 
 def test_library_configs():
-    from lmms_eval.tasks.config import GroupConfig
-    from lmms_eval.tasks.index import BUILTIN_TASK_DIR
-    from lmms_eval.tasks.yaml_io import load_with_includes
+    from lmms_eval.taskdefs.config import GroupConfig
+    from lmms_eval.taskdefs.library import BUILTIN_TASK_DIR
+    from lmms_eval.taskdefs.yaml_io import load_with_includes
 
     for split, task in TASKS.items():
         config = library_config(f"pope/{task}.yaml")

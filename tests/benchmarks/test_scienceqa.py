@@ -8,8 +8,8 @@ import pytest
 
 from benchmark_helpers import image_count, mean_stderr, palette_image, prompt_text, run_benchmark, user_task, write_parquet
 
-from lmms_eval.tasks.functions import FunctionRef
-from lmms_eval.tasks.index import BUILTIN_TASK_DIR
+from lmms_eval.taskdefs.functions import FunctionRef
+from lmms_eval.taskdefs.library import BUILTIN_TASK_DIR
 
 utils = FunctionRef("utils.sqa_doc_to_text", BUILTIN_TASK_DIR / "scienceqa").resolve().__globals__
 POST = "\nAnswer with the option's letter from the given choices directly."

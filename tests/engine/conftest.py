@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from helpers import write, write_jsonl
 
-from lmms_eval.tasks.config import TaskConfig
-from lmms_eval.tasks.functions import FunctionRef
-from lmms_eval.tasks.task import PromptSettings, Task
+from lmms_eval.taskdefs.config import TaskConfig
+from lmms_eval.taskdefs.functions import FunctionRef
+from lmms_eval.taskdefs.task import PromptSettings, Task
 
 # Task code that configs point at with "!function NAME".
 ENGINE_UTILS = '''

@@ -9,8 +9,8 @@ import pytest
 from lmms_eval.engine.aggregate import Score, aggregate_group, aggregate_task
 from lmms_eval.engine.scoring import MetricSpec, SampleResult
 from lmms_eval.metrics.aggregation import mean, median, perplexity
-from lmms_eval.tasks.config import AggregateMetric, GroupConfig
-from lmms_eval.tasks.index import GroupNode
+from lmms_eval.taskdefs.config import AggregateMetric, GroupConfig
+from lmms_eval.taskdefs.index import GroupNode
 
 ACC = MetricSpec("acc", "mean", mean, True)
 ACC_KEY = ("acc", "none")

@@ -15,9 +15,9 @@ from lmms_eval.api.messages import ContentPart, Message
 from lmms_eval.api.request import Origin, RequestType
 from lmms_eval.engine.requests import DocWindow, RequestBuilder, iter_requests
 from lmms_eval.errors import DocumentError
-from lmms_eval.tasks.config import TaskConfig
-from lmms_eval.tasks.task import PromptSettings, Task
-from lmms_eval.tasks.yaml_io import read_yaml
+from lmms_eval.taskdefs.config import TaskConfig
+from lmms_eval.taskdefs.task import PromptSettings, Task
+from lmms_eval.taskdefs.yaml_io import read_yaml
 
 ROWS = [
     {"q": "Sky?", "a": "blue", "rgb": [30, 60, 220], "choices": ["red", "blue", "green"], "gold": 1},
@@ -334,9 +334,9 @@ KEYS_SCRIPT = """
 import json, sys
 from pathlib import Path
 from lmms_eval.engine.requests import RequestBuilder, iter_requests
-from lmms_eval.tasks.config import TaskConfig
-from lmms_eval.tasks.task import PromptSettings, Task
-from lmms_eval.tasks.yaml_io import read_yaml
+from lmms_eval.taskdefs.config import TaskConfig
+from lmms_eval.taskdefs.task import PromptSettings, Task
+from lmms_eval.taskdefs.yaml_io import read_yaml
 
 path = Path(sys.argv[1])
 task = Task(TaskConfig.from_dict(read_yaml(path), source=str(path)), PromptSettings(system_instruction="SYS"))

@@ -10,7 +10,7 @@ from lmms_eval.engine.requests import RequestBuilder, iter_requests
 from lmms_eval.engine.scoring import NO_FILTER, Scorer, build_filter_pipelines, build_metric_specs
 from lmms_eval.errors import DocumentError, TaskConfigError
 from lmms_eval.metrics.aggregation import mean, perplexity
-from lmms_eval.tasks.task import Task
+from lmms_eval.taskdefs.task import Task
 
 ROWS = [
     {"q": "Sky?", "a": "blue", "choices": ["red", "blue", "green"], "gold": 1},

@@ -11,7 +11,7 @@ from helpers import write
 from lmms_eval.api.filter import Filter, ResponseMap
 from lmms_eval.errors import UnknownNameError
 from lmms_eval.filters import FILTERS
-from lmms_eval.tasks.functions import FunctionRef
+from lmms_eval.taskdefs.functions import FunctionRef
 
 
 def run(name: str, responses: list[Any], docs: list[dict[str, Any]] | None = None, **kwargs: Any) -> list[Any]:

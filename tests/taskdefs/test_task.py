@@ -9,10 +9,10 @@ import pytest
 from helpers import write
 
 from lmms_eval.errors import DatasetLoadError, DocumentError, TaskConfigError
-from lmms_eval.tasks import task as task_module
-from lmms_eval.tasks.config import TaskConfig
-from lmms_eval.tasks.index import TaskIndex
-from lmms_eval.tasks.task import PromptSettings, Task
+from lmms_eval.taskdefs import task as task_module
+from lmms_eval.taskdefs.config import TaskConfig
+from lmms_eval.taskdefs.index import TaskIndex
+from lmms_eval.taskdefs.task import PromptSettings, Task
 
 UTILS = """
 def doc_to_text(doc, lmms_eval_specific_kwargs=None):

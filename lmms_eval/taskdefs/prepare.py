@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lmms_eval.tasks.index import Selection
-from lmms_eval.tasks.task import PromptSettings, Task
+from lmms_eval.taskdefs.index import Selection
+from lmms_eval.taskdefs.task import PromptSettings, Task
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from lmms_eval.errors import TaskConfigError
-from lmms_eval.tasks.functions import FunctionRef
+from lmms_eval.taskdefs.functions import FunctionRef
 
 OUTPUT_TYPES = ("generate_until", "loglikelihood", "multiple_choice")
 

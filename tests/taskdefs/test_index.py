@@ -9,7 +9,7 @@ import pytest
 from helpers import write
 
 from lmms_eval.errors import TaskConfigError, UnknownNameError
-from lmms_eval.tasks.index import GroupNode, TaskIndex
+from lmms_eval.taskdefs.index import GroupNode, TaskIndex
 
 
 def task_yaml(path: Path, name: str, extra: str = "") -> Path:

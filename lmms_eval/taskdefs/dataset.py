@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from lmms_eval.errors import DatasetLoadError
-from lmms_eval.tasks.config import TaskConfig
+from lmms_eval.taskdefs.config import TaskConfig
 
 logger = logging.getLogger(__name__)
 

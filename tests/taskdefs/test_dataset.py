@@ -9,10 +9,10 @@ import pytest
 from helpers import COLOUR_DOCS, write, write_image_parquet, write_jsonl
 
 from lmms_eval.errors import DatasetLoadError
-from lmms_eval.tasks.config import TaskConfig
-from lmms_eval.tasks.dataset import load_splits
-from lmms_eval.tasks.index import TaskIndex
-from lmms_eval.tasks.task import PromptSettings, Task
+from lmms_eval.taskdefs.config import TaskConfig
+from lmms_eval.taskdefs.dataset import load_splits
+from lmms_eval.taskdefs.index import TaskIndex
+from lmms_eval.taskdefs.task import PromptSettings, Task
 from lmms_eval.testing.server import PALETTE
 
 ROWS = [{"question": "q0", "answer": "a0"}, {"question": "q1", "answer": "a1"}, {"question": "q2", "answer": "a2"}]

@@ -8,7 +8,8 @@ from typing import Any
 import yaml
 
 from lmms_eval.errors import TaskConfigError
-from lmms_eval.tasks.functions import FunctionRef
+from lmms_eval.taskdefs.functions import FunctionRef
+from lmms_eval.taskdefs.library import BUILTIN_TASK_DIR
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -89,8 +90,6 @@ def _anchor_local_paths(data: dict[str, Any], folder: Path) -> dict[str, Any]:
 def _include_target(name: Path, including: Path) -> Path:
     """An absolute path; else relative to the including file; else relative to the
     built-in task library (so a user's YAML can write `include: mme/mme.yaml`)."""
-    from lmms_eval.tasks.index import BUILTIN_TASK_DIR
-
     candidates = [name] if name.is_absolute() else [including.parent / name, BUILTIN_TASK_DIR / name]
     for candidate in candidates:
         if candidate.is_file():

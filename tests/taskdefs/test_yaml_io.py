@@ -8,8 +8,8 @@ import pytest
 from helpers import write
 
 from lmms_eval.errors import TaskConfigError
-from lmms_eval.tasks.functions import FunctionRef
-from lmms_eval.tasks.yaml_io import load_with_includes, read_yaml
+from lmms_eval.taskdefs.functions import FunctionRef
+from lmms_eval.taskdefs.yaml_io import load_with_includes, read_yaml
 
 
 def test_function_tag_remembers_file_and_folder(tmp_path: Path) -> None:

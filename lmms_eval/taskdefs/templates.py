@@ -8,7 +8,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from lmms_eval.tasks.functions import FunctionRef
+from lmms_eval.taskdefs.functions import FunctionRef
 
 DocFn = Callable[[dict[str, Any]], Any]
 

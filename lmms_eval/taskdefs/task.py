@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from lmms_eval.errors import DocumentError, TaskConfigError
-from lmms_eval.tasks.config import TaskConfig
-from lmms_eval.tasks.dataset import load_splits, split_of
-from lmms_eval.tasks.functions import FunctionRef
-from lmms_eval.tasks.templates import DocFn, choices_function, doc_function
+from lmms_eval.taskdefs.config import TaskConfig
+from lmms_eval.taskdefs.dataset import load_splits, split_of
+from lmms_eval.taskdefs.functions import FunctionRef
+from lmms_eval.taskdefs.templates import DocFn, choices_function, doc_function
 
 DEFAULT_STOP = ["\n\n"]
 logger = logging.getLogger(__name__)

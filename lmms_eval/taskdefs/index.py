@@ -11,15 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from lmms_eval.errors import TaskConfigError, UnknownNameError
-from lmms_eval.tasks.config import GroupConfig, TaskConfig
-from lmms_eval.tasks.yaml_io import load_with_includes
+from lmms_eval.taskdefs.config import GroupConfig, TaskConfig
+from lmms_eval.taskdefs.library import BUILTIN_TASK_DIR, is_builtin
+from lmms_eval.taskdefs.yaml_io import load_with_includes
 
-BUILTIN_TASK_DIR = Path(__file__).parent
 logger = logging.getLogger(__name__)
-
-
-def _is_builtin(path: str | Path) -> bool:
-    return Path(path).resolve().is_relative_to(BUILTIN_TASK_DIR.resolve())
 
 
 @dataclass
@@ -118,7 +114,7 @@ class TaskIndex:
             return
         if Path(previous).resolve() == Path(source).resolve():  # the same file, by another spelling, is no clash
             return
-        if _is_builtin(previous) and not _is_builtin(source):
+        if is_builtin(previous) and not is_builtin(source):
             # A user's folder may redefine a library task, e.g. to point it at a local copy.
             logger.info("%s replaces the built-in '%s' (%s)", source, name, previous)
             self._forget(name)

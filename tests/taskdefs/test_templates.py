@@ -8,8 +8,8 @@ import pytest
 from helpers import write
 from jinja2 import UndefinedError
 
-from lmms_eval.tasks.functions import FunctionRef
-from lmms_eval.tasks.templates import choices_function, doc_function
+from lmms_eval.taskdefs.functions import FunctionRef
+from lmms_eval.taskdefs.templates import choices_function, doc_function
 
 DOC = {"question": "What?", "answer": "red", "options": ["x", "y's", 'z"q'], "n": 3}
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from lmms_eval.errors import TaskConfigError
-from lmms_eval.tasks.config import AggregateMetric, GroupConfig, TaskConfig
-from lmms_eval.tasks.functions import FunctionRef
+from lmms_eval.taskdefs.config import AggregateMetric, GroupConfig, TaskConfig
+from lmms_eval.taskdefs.functions import FunctionRef
 
 MINIMAL: dict[str, Any] = {"task": "t", "dataset_path": "json", "test_split": "test", "doc_to_text": "question"}
 

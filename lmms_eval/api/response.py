@@ -30,6 +30,12 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
+    def __post_init__(self) -> None:
+        for name in ("prompt_tokens", "completion_tokens"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise TypeError(f"usage {name} must be a count of tokens, not {value!r}")
+
     def __add__(self, other: Usage) -> Usage:
         return Usage(self.prompt_tokens + other.prompt_tokens, self.completion_tokens + other.completion_tokens)
 
@@ -53,6 +59,17 @@ class Response:
     loglikelihood: LoglikelihoodScore | None = None
     failure: Failure | None = None
     usage: Usage | None = None
+
+    def __post_init__(self) -> None:
+        # Checked here, where every backend, the store and rescore build responses, so that
+        # a reply that is not text (a number, a list of parts) can never reach scoring.
+        answers = [value for value in (self.text, self.loglikelihood, self.failure) if value is not None]
+        if len(answers) != 1:
+            raise ValueError(f"response {self.key}: exactly one of text, loglikelihood and failure must be set, not {len(answers)}")
+        _require(self, "text", str)
+        _require(self, "loglikelihood", LoglikelihoodScore)
+        _require(self, "failure", Failure)
+        _require(self, "usage", Usage)
 
     @property
     def ok(self) -> bool:
@@ -78,3 +95,9 @@ class Response:
     @classmethod
     def failed(cls, request, kind: FailureKind, message: str, attempts: int = 1) -> Response:
         return cls(key=request.key, origin=request.origin, failure=Failure(kind, message, attempts))
+
+
+def _require(response: Response, name: str, kind: type) -> None:
+    value = getattr(response, name)
+    if value is not None and not isinstance(value, kind):
+        raise TypeError(f"response {response.key}: {name} must be {kind.__name__}, not {type(value).__name__}")

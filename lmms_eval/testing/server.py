@@ -4,7 +4,9 @@ The end-to-end tests, the benchmark scripts and ``lmms-eval demo`` need a real H
 that speaks the OpenAI chat-completions protocol, answers deterministically and costs
 nothing to run. This server answers with the palette colour nearest to each image's mean
 pixel, so a right answer proves the image bytes crossed the wire intact; it can also add
-latency and inject HTTP faults to exercise client concurrency and retry paths.
+latency, inject HTTP faults to exercise client concurrency and retry paths, and
+misbehave (odd reply shapes, cut or reset connections, silence, leaky error text) to
+exercise a client's handling of servers that do not keep to the protocol.
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ import itertools
 import json
 import re
 import signal
+import socket
+import struct
 import sys
 import threading
 import time
 from dataclasses import dataclass
 from collections.abc import Mapping
+from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -46,6 +51,7 @@ MAX_BODY_BYTES = 64 * 1024 * 1024  # base64 images of benchmark size must pass
 IMAGE_PROMPT_TOKENS = 10
 LISTEN_BACKLOG = 1024  # benchmarks open hundreds of connections at once
 SHUTDOWN_GRACE_S = 1.0  # stop() must not hang for aiohttp's 60 s default on in-flight requests
+ECHO_SECRET_OFFSET = 289  # where the echoed key starts in the echo error's message: a cut at 300 halves it
 SENTENCE_CUE = "Answer in a sentence."
 CAPITALS_CUE = "Answer in capitals."
 
@@ -78,6 +84,45 @@ class FaultPlan:
 
     def selects(self, digest: str) -> bool:
         """Whether a request whose body has this sha256 hex digest is a faulty one."""
+        return int(digest, 16) % self.every == 0
+
+
+class Misbehaviour(Enum):
+    """A way of answering other than with a clean chat completion."""
+
+    CONTENT_PARTS = "content_parts"  # content as [{"type": "text", "text": ...}] (valid: some servers send it)
+    CONTENT_NUMBER = "content_number"  # content: 42
+    CONTENT_OBJECT = "content_object"  # content: {"text": ...}
+    CONTENT_WITHOUT_TEXT = "content_without_text"  # content: a list of parts, none of them text
+    USAGE_NOT_A_COUNT = "usage_not_a_count"  # usage: {"prompt_tokens": "n/a", ...}
+    USAGE_A_LIST = "usage_a_list"  # usage: [10, 1]
+    CUT_BODY = "cut_body"  # the reply's headers promise a body that stops half-way
+    RESET = "reset"  # the connection is reset (TCP RST) instead of answered
+    HANG = "hang"  # the request is read and never answered
+    ECHO_AUTHORIZATION = "echo_authorization"  # HTTP 400 whose long error text echoes the Authorization header
+
+
+@dataclass(frozen=True)
+class MisbehaviourPlan:
+    """Which requests misbehave, selected by body hash as in FaultPlan (so deterministically).
+
+    A selected body misbehaves `times` times (every time when None) and is then answered
+    properly. Nothing misbehaves until `after` requests have been answered properly, and
+    at most `total` requests misbehave in all (no limit when None).
+    """
+
+    behaviour: Misbehaviour
+    every: int = 1
+    times: int | None = None
+    after: int = 0
+    total: int | None = None
+
+    def __post_init__(self) -> None:
+        counts = (self.times, self.after, self.total)
+        if self.every < 1 or any(count is not None and count < 0 for count in counts):
+            raise ValueError("misbehaviour 'every' must be >= 1, 'times', 'after' and 'total' >= 0")
+
+    def selects(self, digest: str) -> bool:
         return int(digest, 16) % self.every == 0
 
 
@@ -274,6 +319,7 @@ class OracleServer:
         record_bodies: bool = True,
         port: int = 0,
         canned: Mapping[str, str] | None = None,
+        misbehaviour: MisbehaviourPlan | None = None,
     ):
         """`canned` maps prompt substrings to fixed replies (the longest key found in the
         last user message wins), so benchmark tests can script answers that hit every
@@ -286,8 +332,12 @@ class OracleServer:
         self.record_bodies = record_bodies
         self.port = port
         self.canned = dict(canned or {})
+        self.misbehaviour = misbehaviour
         self.chat_requests = 0
         self.answered = 0
+        self.misbehaved = 0
+        self._misbehaved: dict[str, int] = {}
+        self._stopping = asyncio.Event()  # set when the server stops: silent handlers end then
         self.bodies: list[dict[str, Any]] = []
         self._failures: dict[str, int] = {}
         self._ids = itertools.count(1)
@@ -338,6 +388,7 @@ class OracleServer:
 
     async def _open(self) -> None:
         """Bind and listen on the current event loop; sets ``port`` to the bound port."""
+        self._stopping = asyncio.Event()
         app = web.Application(client_max_size=MAX_BODY_BYTES)
         app.router.add_get("/v1/models", self._models)
         app.router.add_post("/v1/chat/completions", self._chat)
@@ -352,6 +403,7 @@ class OracleServer:
         self.port = self._runner.addresses[0][1]
 
     async def _close(self) -> None:
+        self._stopping.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -367,11 +419,16 @@ class OracleServer:
             body = _parse_request(raw)
             if self._take_fault(raw):
                 return self._fault_response()
+            misbehaviour = self._take_misbehaviour(raw)
+            if misbehaviour in _WITHOUT_COMPLETION:
+                return await _misbehave_without_completion(misbehaviour, request, self._stopping)
             if self.latency > 0:
                 await asyncio.sleep(self.latency)
             completion = _completion(body, next(self._ids), self.canned)
         except _RequestError as exc:
             return _error_response(400, str(exc), param=exc.param)
+        if misbehaviour is not None:
+            return await _misbehave_with_completion(misbehaviour, completion, request)
         self.answered += 1
         if self.record_bodies:
             self.bodies.append(body)
@@ -388,11 +445,86 @@ class OracleServer:
         self._failures[digest] = failed + 1
         return True
 
+    def _take_misbehaviour(self, raw: bytes) -> Misbehaviour | None:
+        """How to misbehave on this request, if at all; counted per distinct body."""
+        plan = self.misbehaviour
+        if plan is None or self.answered < plan.after or (plan.total is not None and self.misbehaved >= plan.total):
+            return None
+        digest = hashlib.sha256(raw).hexdigest()
+        done = self._misbehaved.get(digest, 0)
+        if not plan.selects(digest) or (plan.times is not None and done >= plan.times):
+            return None
+        self._misbehaved[digest] = done + 1
+        self.misbehaved += 1
+        return plan.behaviour
+
     def _fault_response(self) -> web.Response:
         assert self.fault is not None
         headers = {"Retry-After": self.fault.retry_after} if self.fault.retry_after is not None else None
         message = f"injected fault (HTTP {self.fault.status})"
         return _error_response(self.fault.status, message, headers=headers)
+
+
+_WITHOUT_COMPLETION = frozenset({Misbehaviour.RESET, Misbehaviour.HANG, Misbehaviour.ECHO_AUTHORIZATION})
+
+
+async def _misbehave_without_completion(misbehaviour: Misbehaviour, request: web.Request, stopping: asyncio.Event) -> web.StreamResponse:
+    if misbehaviour is Misbehaviour.HANG:
+        await stopping.wait()  # a handler left pending would outlive the server's loop
+    if misbehaviour in (Misbehaviour.HANG, Misbehaviour.RESET):
+        _reset(request)
+        return web.Response()  # never reaches the client
+    return _error_response(400, _echo_message(request.headers.get("Authorization", "(none)")))
+
+
+def _echo_message(authorization: str) -> str:
+    """A long error text with the Authorization header's value inside it, the key starting
+    at ECHO_SECRET_OFFSET (as servers that echo request headers in their errors do)."""
+    label = "received Authorization: "
+    scheme = "Bearer " if authorization.startswith("Bearer ") else ""
+    padding = ("request refused. " * 20)[: ECHO_SECRET_OFFSET - len(label) - len(scheme) - 1] + " "
+    return f"{padding}{label}{authorization}; check the key and try again. " + "details: none. " * 10
+
+
+def _reset(request: web.Request) -> None:
+    """Close the connection with a TCP RST (linger 0), as a crashed proxy would."""
+    transport = request.transport
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    if transport is not None:
+        transport.abort()
+
+
+async def _misbehave_with_completion(misbehaviour: Misbehaviour, completion: dict[str, Any], request: web.Request) -> web.StreamResponse:
+    message = completion["choices"][0]["message"]
+    text = message["content"]
+    if misbehaviour is Misbehaviour.CONTENT_PARTS:
+        message["content"] = [{"type": "text", "text": text}]
+    elif misbehaviour is Misbehaviour.CONTENT_NUMBER:
+        message["content"] = 42
+    elif misbehaviour is Misbehaviour.CONTENT_OBJECT:
+        message["content"] = {"text": text}
+    elif misbehaviour is Misbehaviour.CONTENT_WITHOUT_TEXT:
+        message["content"] = [{"type": "image_url", "image_url": {"url": "data:,"}}]
+    elif misbehaviour is Misbehaviour.USAGE_NOT_A_COUNT:
+        completion["usage"] = {"prompt_tokens": "n/a", "completion_tokens": 1}
+    elif misbehaviour is Misbehaviour.USAGE_A_LIST:
+        completion["usage"] = [10, 1]
+    elif misbehaviour is Misbehaviour.CUT_BODY:
+        return await _cut_reply(json.dumps(completion).encode(), request)
+    return web.json_response(completion)
+
+
+async def _cut_reply(data: bytes, request: web.Request) -> web.StreamResponse:
+    """Headers for the whole body, then half of it, then the connection closes."""
+    response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+    response.content_length = len(data)
+    await response.prepare(request)
+    await response.write(data[: len(data) // 2])
+    if request.transport is not None:
+        request.transport.close()
+    return response
 
 
 async def _serve_until_signalled(server: OracleServer) -> None:

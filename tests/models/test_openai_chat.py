@@ -21,7 +21,7 @@ from lmms_eval.api.response import FailureKind, Usage
 from lmms_eval.errors import ModelError, ServerUnreachableError
 from lmms_eval.models import MODELS
 from lmms_eval.models.api.openai_chat import OpenAIChat
-from lmms_eval.testing.server import CAPITALS_CUE, PALETTE, SENTENCE_CUE, FaultPlan, OracleServer
+from lmms_eval.testing.server import CAPITALS_CUE, PALETTE, SENTENCE_CUE, FaultPlan, Misbehaviour, MisbehaviourPlan, OracleServer
 
 FAST = {"retry_base_delay": 0.01, "max_retry_delay": 0.05}
 COLOURS = ["red", "green", "blue", "yellow", "black", "white", "orange", "purple"]
@@ -488,30 +488,95 @@ def gone_away(start_oracle, **args) -> OpenAIChat:
     return model
 
 
-def test_a_dead_server_fails_fast_and_the_rest_are_not_sent(start_oracle):
-    model = gone_away(start_oracle, max_retries=2, num_concurrent=1)
+BREAKER_FAST = {"probe_interval": 0.05, "give_up_after": 0.4}
+
+
+def given_up(response, model: OpenAIChat) -> bool:
+    return response.failure.message.endswith(f"{model.base_url} gave no answer for 0.4 s, so the request was given up")
+
+
+def test_a_dead_server_is_probed_then_given_up_on(start_oracle):
+    model = gone_away(start_oracle, max_retries=2, num_concurrent=1, down_after=2, **BREAKER_FAST)
     started = time.monotonic()
-    responses = list(model.generate_until([ask(doc_id) for doc_id in range(6)]))
-    assert time.monotonic() - started < 2.0
-    assert [response.origin.doc_id for response in responses] == list(range(6))
+    responses = list(model.generate_until([ask(doc_id) for doc_id in range(8)]))
+    assert 0.4 <= time.monotonic() - started < 2.0
+    assert [response.origin.doc_id for response in responses] == list(range(8))
     assert all(response.failure.kind is FailureKind.CONNECTION for response in responses)
-    assert responses[0].failure.attempts == 3
+    # The first two used their retries; the breaker opened; later ones went one at a time as probes.
+    assert [response.failure.attempts for response in responses[:3]] == [3, 3, 3]
     assert responses[0].failure.message.startswith("ClientConnectorError")
-    for response in responses[1:]:
-        assert response.failure.attempts == 0
-        assert response.failure.message == f"not sent: {model.base_url} stopped answering"
+    unsent = [response for response in responses if response.failure.attempts == 0]
+    assert unsent and all(given_up(response, model) for response in unsent)
+    assert unsent[0].failure.message.startswith("not sent: ")
 
 
 def test_a_dead_server_with_requests_in_flight(start_oracle):
-    model = gone_away(start_oracle, max_retries=3, num_concurrent=4)
+    model = gone_away(start_oracle, max_retries=3, num_concurrent=4, down_after=3, **BREAKER_FAST)
     started = time.monotonic()
     responses = list(model.generate_until([ask(doc_id) for doc_id in range(20)]))
     assert time.monotonic() - started < 2.0
     assert sorted(response.origin.doc_id for response in responses) == list(range(20))
     assert {response.failure.kind for response in responses} == {FailureKind.CONNECTION}
     tried = [response for response in responses if response.failure.attempts > 0]
-    assert 1 <= len(tried) <= 4  # only what was in flight when the first gave up was ever sent
-    assert max(response.failure.attempts for response in tried) == 4
+    assert 4 <= len(tried) <= 8  # what was in flight when it opened, and a probe or two
+    assert sum(given_up(response, model) for response in responses) >= 12
+
+
+def test_one_connection_reset_fails_only_its_own_request(start_oracle):
+    server = start_oracle(misbehaviour=MisbehaviourPlan(Misbehaviour.RESET, total=1))
+    by_doc = answers(model_for(server, max_retries=0, num_concurrent=4), [ask(doc_id, COLOURS[doc_id % 8]) for doc_id in range(24)])
+    failed = [response for response in by_doc.values() if not response.ok]
+    assert len(failed) == 1 and failed[0].failure.kind is FailureKind.CONNECTION
+    assert failed[0].failure.attempts == 1
+    assert server.answered == 23
+
+
+@pytest.mark.parametrize("max_retries, failed", [(0, 1), (1, 0)])
+def test_a_reply_cut_mid_body_fails_only_its_own_request_and_is_retried(start_oracle, max_retries, failed):
+    server = start_oracle(misbehaviour=MisbehaviourPlan(Misbehaviour.CUT_BODY, total=1))
+    by_doc = answers(model_for(server, max_retries=max_retries, num_concurrent=4), [ask(doc_id, COLOURS[doc_id % 8]) for doc_id in range(24)])
+    failures = [response.failure for response in by_doc.values() if not response.ok]
+    assert len(failures) == failed
+    assert all(failure.message.startswith("the reply was cut off") for failure in failures)
+    assert server.answered == 24 - failed
+
+
+def test_a_silent_server_is_given_up_on_quickly(start_oracle):
+    server = start_oracle(misbehaviour=MisbehaviourPlan(Misbehaviour.HANG))
+    model = model_for(server, timeout=0.2, max_retries=1, num_concurrent=4, down_after=4, **BREAKER_FAST)
+    started = time.monotonic()
+    responses = list(model.generate_until([ask(doc_id) for doc_id in range(30)]))
+    assert time.monotonic() - started < 2.0
+    assert len(responses) == 30 and not any(response.ok for response in responses)
+    assert server.chat_requests <= 4 + 4 + 3  # one wave, its retries and a probe or few, not 60 attempts
+    sent = [response for response in responses if response.failure.attempts]
+    assert all(response.failure.kind is FailureKind.TIMEOUT for response in sent)
+    assert sum(given_up(response, model) for response in responses) >= 20
+
+
+def test_answers_before_the_silence_are_kept(start_oracle):
+    server = start_oracle(misbehaviour=MisbehaviourPlan(Misbehaviour.HANG, after=6))
+    model = model_for(server, timeout=0.2, max_retries=0, num_concurrent=2, down_after=2, **BREAKER_FAST)
+    responses = list(model.generate_until([ask(doc_id, COLOURS[doc_id % 8]) for doc_id in range(20)]))
+    assert len(responses) == 20
+    answered = [response for response in responses if response.ok]
+    assert len(answered) == server.answered >= 6
+    assert all(response.text == COLOURS[response.origin.doc_id % 8] for response in answered)
+
+
+class AlternatingResets(OracleServer):
+    """Resets every other connection, in order of arrival."""
+
+    def _take_misbehaviour(self, raw):
+        return Misbehaviour.RESET if self.chat_requests % 2 == 0 else None
+
+
+def test_a_success_between_failures_keeps_the_breaker_closed():
+    with AlternatingResets() as server:
+        model = model_for(server, max_retries=0, num_concurrent=1, down_after=2, **BREAKER_FAST)
+        responses = list(model.generate_until([ask(doc_id) for doc_id in range(16)]))
+    assert [response.ok for response in responses] == [True, False] * 8
+    assert server.chat_requests == 16  # every request was sent: none waited or was given up
 
 
 def test_a_timeout_is_a_timeout_failure(start_oracle):
@@ -560,9 +625,15 @@ def test_no_authorization_header_without_a_key(monkeypatch):
 @pytest.mark.parametrize(
     "reply, message",
     [
-        (web.Response(text="<html>oops</html>"), "not a chat completion: b'<html>oops</html>'"),
+        (web.Response(text="<html>oops</html>"), "not a chat completion: <html>oops</html>"),
         (web.json_response({"choices": []}), "not a chat completion"),
+        (web.json_response({"choices": {"0": {}}}), "not a chat completion"),
+        (web.json_response({"choices": [{"message": "red"}]}), "not a chat completion"),
         (web.json_response(completion(None)), "the completion has no text content (refusal or tool call)"),
+        (web.json_response(completion(42)), "the completion's content is a number, not text"),
+        (web.json_response(completion({"text": "red"})), "the completion's content is an object, not text"),
+        (web.json_response(completion([{"type": "image_url"}, "red", {"type": "text", "text": 7}])), "the completion's content is a list without text parts"),
+        (web.json_response({"error": {"message": "overloaded"}}), 'an error instead of a completion: {"message": "overloaded"}'),
     ],
 )
 def test_unreadable_completions_are_bad_responses(reply, message):
@@ -589,9 +660,12 @@ def test_error_messages_fall_back_to_the_body_text():
 
 
 def test_a_later_call_tries_a_server_that_was_down_again(start_oracle):
-    model = gone_away(start_oracle, max_retries=0, num_concurrent=1)
-    down = list(model.generate_until([ask(0), ask(1)]))
-    assert [response.failure.attempts for response in down] == [1, 0]
+    model = gone_away(start_oracle, max_retries=0, num_concurrent=1, down_after=1, **BREAKER_FAST)
+    down = list(model.generate_until([ask(doc_id) for doc_id in range(20)]))
+    assert [response.failure.attempts for response in down][:2] == [1, 1]  # the first, then a probe
+    assert down[-1].failure.attempts == 0
+    again = list(model.generate_until([ask(0), ask(1)]))  # still down: one probe, then given up at once
+    assert [response.failure.attempts for response in again] == [1, 0]
     model.base_url = start_oracle().base_url  # the server is back (here: at another address)
     assert [response.text for response in model.generate_until([ask(0)])] == ["red"]
 

@@ -18,6 +18,7 @@ import urllib.request
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -27,21 +28,27 @@ from lmms_eval.api.model import Model
 from lmms_eval.api.request import Request
 from lmms_eval.api.response import FailureKind, Response, Usage
 from lmms_eval.errors import ModelError, ServerUnreachableError
-from lmms_eval.models.api.retry import RETRYABLE_STATUSES, RetryPolicy
+from lmms_eval.models.api.retry import RETRYABLE_STATUSES, Admission, BreakerEvent, CircuitBreaker, Contact, RetryPolicy, Ticket
 from lmms_eval.models.common import truncate_at_stops
+from lmms_eval.redaction import Redactor
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 PREPARE_THREADS = 2
 MAX_STOP_SEQUENCES = 4  # the OpenAI API's limit; longer lists are also applied client-side
+ERROR_EXCERPT = 300  # characters of a server's error text kept in a failure's message
+BODY_EXCERPT = 200  # characters of an unreadable reply kept in a failure's message
+MAX_ERROR_BYTES = 64 * 1024  # of an error reply's body read at all
+MIN_PROBE_SECONDS = 1.0  # a probe's timeout is cut to the time left before giving up, but not below this
 
 
 class _Retryable(Exception):
-    def __init__(self, kind: FailureKind, message: str, retry_after: str | None = None):
+    def __init__(self, kind: FailureKind, message: str, retry_after: str | None = None, contact: Contact = Contact.ANSWERED):
         super().__init__(message)
         self.kind = kind
         self.retry_after = retry_after
+        self.contact = contact  # what the attempt tells the circuit breaker
 
 
 class _Final(Exception):
@@ -50,10 +57,20 @@ class _Final(Exception):
         self.kind = kind
 
 
+def _breaker(down_after: int, probe_interval: float, give_up_after: float, notify: Any) -> CircuitBreaker:
+    if down_after < 1:
+        raise ModelError(f"down_after must be at least 1, not {down_after}")
+    if probe_interval <= 0 or give_up_after < 0:
+        raise ModelError(f"probe_interval must be positive and give_up_after not negative (got {probe_interval:g}, {give_up_after:g})")
+    return CircuitBreaker(down_after, probe_interval, give_up_after, notify=notify)
+
+
 class OpenAIChat(Model):
     is_chat = True
     secret_args = ("api_key",)
-    transport_args = ("base_url", "num_concurrent", "max_retries", "timeout", "retry_base_delay", "max_retry_delay")
+    transport_args = (
+        "base_url", "num_concurrent", "max_retries", "timeout", "retry_base_delay", "max_retry_delay", "down_after", "probe_interval", "give_up_after",
+    )
 
     def __init__(
         self,
@@ -69,6 +86,9 @@ class OpenAIChat(Model):
         max_new_tokens: int = 1024,
         image_format: str = "PNG",
         send_stop: bool = True,
+        down_after: int = 5,
+        probe_interval: float = 5.0,
+        give_up_after: float = 60.0,
         **unused: Any,
     ) -> None:
         super().__init__(**unused)
@@ -89,8 +109,11 @@ class OpenAIChat(Model):
         self.proxy = proxy_for(self.base_url)
         self._preparers = ThreadPoolExecutor(max_workers=PREPARE_THREADS, thread_name_prefix="openai-prepare")
         self._client_timeout = aiohttp.ClientTimeout(total=self.timeout)
+        # Error text is redacted where it is made, since this backend knows its own key.
+        self._redact = Redactor([self.api_key])
+        self._breaker = _breaker(int(down_after), float(probe_interval), float(give_up_after), self._announce)
+        self._usage_warned = False
         self.model = self._check_server(model or model_version)
-        self._server_down = False
 
     @property
     def identity(self) -> str:
@@ -139,8 +162,8 @@ class OpenAIChat(Model):
     # --- generation -----------------------------------------------------------------------
 
     def generate_until(self, requests: Iterable[Request]) -> Iterator[Response]:
-        # Each call (each task) tries the server afresh: it may be back after a restart.
-        self._server_down = False
+        # Each call (each task) probes a server that was down at once: it may be back.
+        self._breaker.next_round()
         loop = asyncio.new_event_loop()
         pool = _WorkerPool(self, iter(requests))
         try:
@@ -165,38 +188,93 @@ class OpenAIChat(Model):
         if isinstance(payload, ValueError):
             return Response.failed(request, FailureKind.REJECTED, str(payload), attempts=0)
         attempt = 0
+        last: _Retryable | None = None
         while True:
+            ticket = await self._admission(request.key)
+            if ticket.admission is Admission.GIVE_UP:
+                return self._given_up(request, last, attempt)
             attempt += 1
-            if self._server_down:
-                return Response.failed(request, FailureKind.CONNECTION, f"not sent: {self.base_url} stopped answering", attempts=attempt - 1)
             try:
-                text, usage = await self._post(session, payload)
-                return Response.generated(request, truncate_at_stops(text, request.gen_kwargs.get("until")), usage)
+                completion = await self._post(session, payload, self._attempt_timeout(ticket))
             except _Final as failure:
+                self._breaker.record(request.key, Contact.ANSWERED)
                 return Response.failed(request, failure.kind, str(failure), attempts=attempt)
             except _Retryable as failure:
+                self._breaker.record(request.key, failure.contact)
                 if attempt > self.retry.max_retries:
-                    if failure.kind is FailureKind.CONNECTION:
-                        self._server_down = True  # fail the rest fast instead of retrying each
                     return Response.failed(request, failure.kind, str(failure), attempts=attempt)
+                last = failure
                 await asyncio.sleep(self.retry.delay(attempt, failure.retry_after))
+                continue
+            self._breaker.record(request.key, Contact.ANSWERED)
+            self._note_usage_problem(completion.usage_problem)
+            return Response.generated(request, truncate_at_stops(completion.text, request.gen_kwargs.get("until")), completion.usage)
 
-    async def _post(self, session: aiohttp.ClientSession, payload: dict[str, Any]) -> tuple[str, Usage | None]:
+    async def _admission(self, request_key: str) -> Ticket:
+        """Wait while the circuit breaker holds requests back (the server is down)."""
+        while True:
+            ticket = self._breaker.admit(request_key)
+            if ticket.admission is not Admission.WAIT:
+                return ticket
+            await asyncio.sleep(ticket.seconds or 0)
+
+    def _attempt_timeout(self, ticket: Ticket) -> float:
+        """The full timeout, except for a probe, which must end by the time the breaker gives up."""
+        if ticket.admission is not Admission.PROBE or ticket.seconds is None:
+            return self.timeout
+        return min(self.timeout, max(ticket.seconds, MIN_PROBE_SECONDS))
+
+    def _given_up(self, request: Request, last: _Retryable | None, attempts: int) -> Response:
+        reason = f"{self.base_url} gave no answer for {self._breaker.give_up_after:g} s, so the request was given up"
+        if last is None:
+            return Response.failed(request, FailureKind.CONNECTION, f"not sent: {reason}", attempts=0)
+        return Response.failed(request, last.kind, f"{last}; then {reason}", attempts=attempts)
+
+    def _announce(self, event: BreakerEvent) -> None:
+        breaker = self._breaker
+        if event is BreakerEvent.OPENED:
+            logger.warning(
+                "%s: %d requests in a row got no answer; holding the others back and trying one every %g s",
+                self.base_url, breaker.threshold, breaker.probe_interval,
+            )
+        elif event is BreakerEvent.CLOSED:
+            logger.warning("%s answers again; sending the requests held back", self.base_url)
+        else:
+            logger.error(
+                "%s gave no answer for %g s: giving up on it; the remaining requests are recorded as failed",
+                self.base_url, breaker.give_up_after,
+            )
+
+    def _note_usage_problem(self, problem: str | None) -> None:
+        """Usage is accounting: a malformed block is logged once per backend and otherwise ignored."""
+        if problem is not None and not self._usage_warned:
+            self._usage_warned = True
+            logger.warning("%s sends malformed token usage (%s); usage is not counted for such replies", self.base_url, problem)
+
+    async def _post(self, session: aiohttp.ClientSession, payload: dict[str, Any], timeout: float) -> _Completion:
         url = f"{self.base_url}/chat/completions"
+        client_timeout = self._client_timeout if timeout == self.timeout else aiohttp.ClientTimeout(total=timeout)
         try:
-            async with session.post(url, json=payload, timeout=self._client_timeout, proxy=self.proxy) as reply:
+            async with session.post(url, json=payload, timeout=client_timeout, proxy=self.proxy) as reply:
                 if reply.status != 200:
-                    message = f"HTTP {reply.status}: {_error_message(await reply.text())}"
-                    if reply.status in RETRYABLE_STATUSES:
-                        kind = FailureKind.RATE_LIMITED if reply.status == 429 else FailureKind.SERVER_ERROR
-                        raise _Retryable(kind, message, reply.headers.get("Retry-After"))
-                    raise _Final(FailureKind.REJECTED, message)
+                    raise self._http_error(reply.status, await _read_at_most(reply.content, MAX_ERROR_BYTES), reply.headers.get("Retry-After"))
                 body = await reply.read()
         except asyncio.TimeoutError:
-            raise _Retryable(FailureKind.TIMEOUT, f"no answer within {self.timeout:g} s") from None
+            raise _Retryable(FailureKind.TIMEOUT, f"no answer within {timeout:g} s", contact=Contact.NO_ANSWER) from None
+        except aiohttp.ClientPayloadError as error:
+            message = f"the reply was cut off: {self._redact.shorten(str(error), ERROR_EXCERPT)}"
+            raise _Retryable(FailureKind.CONNECTION, message, contact=Contact.CUT_OFF) from None
         except aiohttp.ClientError as error:
-            raise _Retryable(FailureKind.CONNECTION, f"{type(error).__name__}: {error}") from None
-        return _parse_completion(body)
+            message = f"{type(error).__name__}: {self._redact.shorten(str(error), ERROR_EXCERPT)}"
+            raise _Retryable(FailureKind.CONNECTION, message, contact=Contact.NO_ANSWER) from None
+        return parse_completion(body, self._redact)
+
+    def _http_error(self, status: int, body: bytes, retry_after: str | None) -> _Retryable | _Final:
+        message = f"HTTP {status}: {self._redact.shorten(_error_text(body.decode('utf-8', errors='replace')), ERROR_EXCERPT)}"
+        if status in RETRYABLE_STATUSES:
+            kind = FailureKind.RATE_LIMITED if status == 429 else FailureKind.SERVER_ERROR
+            return _Retryable(kind, message, retry_after)
+        return _Final(FailureKind.REJECTED, message)
 
     def _payload(self, request: Request) -> dict[str, Any]:
         messages = request.context if isinstance(request.context, ChatMessages) else ChatMessages.build(request.context, request.visuals)
@@ -310,23 +388,107 @@ def proxy_for(url: str) -> str | None:
     return urllib.request.getproxies().get(parts.scheme)
 
 
-def _parse_completion(body: bytes) -> tuple[str, Usage | None]:
+async def _read_at_most(stream: aiohttp.StreamReader, limit: int) -> bytes:
+    """The body up to `limit` bytes: an error page of any size costs no more memory than that."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = await stream.read(limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+@dataclass(frozen=True)
+class _Completion:
+    text: str
+    usage: Usage | None
+    usage_problem: str | None = None  # why the usage block was ignored, if it was
+
+
+def parse_completion(body: bytes, redact: Redactor | None = None) -> _Completion:
+    """A chat completion's text and usage; anything else raises a `bad_response` failure.
+
+    Servers differ: `content` may be a string or a list of parts, whose text parts are
+    joined. Content that is not text (a number, an object, parts without text) fails the
+    request. A malformed usage block only loses the token counts.
+    """
     try:
         data = json.loads(body)
-        content = data["choices"][0]["message"].get("content")
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-        raise _Final(FailureKind.BAD_RESPONSE, f"not a chat completion: {body[:200]!r}") from None
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deep to read
+        raise _Final(FailureKind.BAD_RESPONSE, f"not a chat completion: {_excerpt(body, redact)}") from None
+    if isinstance(data, dict) and "error" in data and "choices" not in data:
+        raise _Final(FailureKind.BAD_RESPONSE, f"an error instead of a completion: {_excerpt(json.dumps(data['error']), redact)}")
+    text = _message_text(_first_message(data, body, redact))
+    usage, problem = _usage(data.get("usage"))
+    return _Completion(text, usage, problem)
+
+
+def _first_message(data: Any, body: bytes, redact: Redactor | None) -> dict[str, Any]:
+    choices = data.get("choices") if isinstance(data, dict) else None
+    choice = choices[0] if isinstance(choices, list) and choices else None
+    message = choice.get("message") if isinstance(choice, dict) else None
+    if not isinstance(message, dict):
+        raise _Final(FailureKind.BAD_RESPONSE, f"not a chat completion: {_excerpt(body, redact)}")
+    return message
+
+
+def _message_text(message: dict[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
     if content is None:
         raise _Final(FailureKind.BAD_RESPONSE, "the completion has no text content (refusal or tool call)")
-    usage = data.get("usage") or {}
-    tokens = Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)) if usage else None
-    return content, tokens
+    if isinstance(content, list):
+        texts = [part["text"] for part in content if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)]
+        if texts:
+            return "".join(texts)
+        raise _Final(FailureKind.BAD_RESPONSE, "the completion's content is a list without text parts")
+    raise _Final(FailureKind.BAD_RESPONSE, f"the completion's content is {_json_type(content)}, not text")
 
 
-def _error_message(text: str) -> str:
+def _usage(block: Any) -> tuple[Usage | None, str | None]:
+    """Token counts, or None and why the block was ignored (absent or empty is no problem)."""
+    if block is None:
+        return None, None
+    if not isinstance(block, dict):
+        return None, f"usage is {_json_type(block)}, not an object"
+    if not block:
+        return None, None
+    counts = []
+    for name in ("prompt_tokens", "completion_tokens"):
+        value = block.get(name)
+        if value is None:
+            value = 0
+        elif isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            return None, f"usage.{name} is {_json_type(value)}, not a count of tokens"
+        counts.append(value)
+    return Usage(*counts), None
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a negative number" if value < 0 else "a number"
+    return {str: "a string", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+
+
+def _excerpt(text: bytes | str, redact: Redactor | None) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    return (redact or Redactor()).shorten(text, BODY_EXCERPT)
+
+
+def _error_text(text: str) -> str:
+    """The server's own error message (OpenAI's `{"error": {"message": ...}}`), else the body."""
     try:
-        return str(json.loads(text)["error"]["message"])[:300]
-    except (ValueError, KeyError, TypeError):
-        return text.strip()[:300] or "(empty body)"
-
-
+        error = json.loads(text)["error"]
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError):
+        return text.strip() or "(empty body)"
+    message = error.get("message") if isinstance(error, dict) else error
+    return str(message) if message is not None else text.strip()

@@ -726,3 +726,68 @@ def test_task_code_that_raises_stops_the_run_with_its_error(oracle):
 
     with pytest.raises(DocumentError, match="doc 2"):
         list(model_for(oracle, num_concurrent=2).generate_until(requests()))
+
+
+# --- reply shapes and secrets ------------------------------------------------------------
+
+
+def test_content_given_as_parts_is_read_as_text():
+    async def chat(request):
+        parts = [{"type": "text", "text": "re"}, {"type": "image_url", "image_url": {"url": "data:,"}}, {"type": "text", "text": "d"}]
+        return web.json_response(completion(parts, {"prompt_tokens": 4, "completion_tokens": 1}))
+
+    with tiny_server({("POST", "/v1/chat/completions"): chat}) as url:
+        response = answers(OpenAIChat(model="m", base_url=url, **FAST), [ask(0)])[0]
+    assert (response.text, response.usage) == ("red", Usage(4, 1))
+
+
+@pytest.mark.parametrize("usage", [{"prompt_tokens": "n/a"}, [10, 1], {"prompt_tokens": 3, "completion_tokens": -1}, {"prompt_tokens": True}, "12"])
+def test_malformed_usage_is_logged_once_and_ignored(usage, caplog):
+    async def chat(request):
+        return web.json_response(completion("red", usage))
+
+    with tiny_server({("POST", "/v1/chat/completions"): chat}) as url:
+        by_doc = answers(OpenAIChat(model="m", base_url=url, num_concurrent=2, **FAST), [ask(doc_id) for doc_id in range(5)])
+    assert [(response.text, response.usage) for response in by_doc.values()] == [("red", None)] * 5
+    warnings = [record for record in caplog.records if "malformed token usage" in record.getMessage()]
+    assert len(warnings) == 1
+
+
+def test_usage_with_missing_or_integral_counts_is_kept():
+    replies = iter([{"prompt_tokens": 5}, {"prompt_tokens": 5.0, "completion_tokens": None}, {}])
+
+    async def chat(request):
+        return web.json_response(completion("red", next(replies)))
+
+    with tiny_server({("POST", "/v1/chat/completions"): chat}) as url:
+        model = OpenAIChat(model="m", base_url=url, num_concurrent=1, **FAST)
+        usages = [response.usage for response in model.generate_until([ask(doc_id) for doc_id in range(3)])]
+    assert usages == [Usage(5, 0), Usage(5, 0), None]
+
+
+SECRET_KEY = "sk-secret1234567890abcdef"
+
+
+def test_a_key_echoed_in_a_long_error_text_is_blanked_before_the_text_is_cut(start_oracle):
+    server = start_oracle(misbehaviour=MisbehaviourPlan(Misbehaviour.ECHO_AUTHORIZATION))
+    response = answers(model_for(server, api_key=SECRET_KEY), [ask(0)])[0]
+    message = response.failure.message
+    assert response.failure.kind is FailureKind.REJECTED
+    assert "Authorization: Bearer <redacted>" in message and message.endswith(" ...")
+    assert "sk-" not in message and "secret" not in message
+
+
+def test_a_key_in_an_unreadable_reply_is_blanked_too():
+    async def chat(request):
+        return web.Response(text="x" * 150 + request.headers["Authorization"] + "y" * 100)
+
+    with tiny_server({("POST", "/v1/chat/completions"): chat}) as url:
+        response = answers(OpenAIChat(model="m", base_url=url, api_key=SECRET_KEY, **FAST), [ask(0)])[0]
+    assert response.failure.kind is FailureKind.BAD_RESPONSE
+    assert "sk-" not in response.failure.message and "<redacted>" in response.failure.message
+
+
+@pytest.mark.parametrize("args, message", [({"down_after": 0}, "down_after"), ({"probe_interval": 0}, "probe_interval"), ({"give_up_after": -1}, "give_up_after")])
+def test_bad_breaker_arguments_are_model_errors(oracle, args, message):
+    with pytest.raises(ModelError, match=message):
+        model_for(oracle, **args)

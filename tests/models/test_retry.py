@@ -1,4 +1,4 @@
-"""RetryPolicy: Retry-After first, else capped exponential backoff with jitter."""
+"""RetryPolicy: Retry-After first, else capped exponential backoff with jitter; CircuitBreaker: when a server counts as down."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from email.utils import format_datetime
 import pytest
 
 from lmms_eval.models.api import retry
-from lmms_eval.models.api.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
+from lmms_eval.models.api.retry import POLL_SECONDS, RETRYABLE_STATUSES, Admission, BreakerEvent, CircuitBreaker, Contact, RetryPolicy, parse_retry_after
 
 
 def http_date(seconds_from_now: float) -> str:
@@ -98,3 +98,150 @@ def test_retryable_statuses(status):
 @pytest.mark.parametrize("status", [200, 400, 401, 403, 404, 413, 422, 600])
 def test_not_retryable_statuses(status):
     assert status not in RETRYABLE_STATUSES
+
+
+# --- the circuit breaker ---------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def breaker(threshold=3, probe_interval=5.0, give_up_after=60.0):
+    clock, events = Clock(), []
+    return CircuitBreaker(threshold, probe_interval, give_up_after, clock=clock, notify=events.append), clock, events
+
+
+def fail(breaker_, *requests):
+    for request in requests:
+        breaker_.record(request, Contact.NO_ANSWER)
+
+
+def test_closed_breaker_sends_everything():
+    b, _, events = breaker()
+    assert b.admit("a").admission is Admission.SEND
+    fail(b, "a", "b")
+    assert b.admit("c").admission is Admission.SEND and not b.is_open and events == []
+
+
+def test_retries_of_one_request_count_once():
+    b, _, _ = breaker(threshold=2)
+    fail(b, "a", "a", "a", "a")
+    assert not b.is_open
+    fail(b, "b")
+    assert b.is_open
+
+
+def test_an_answer_between_failures_starts_the_count_again():
+    b, _, _ = breaker(threshold=3)
+    fail(b, "a", "b")
+    b.record("c", Contact.ANSWERED)  # an HTTP error status is an answer too
+    fail(b, "d", "e")
+    assert not b.is_open
+
+
+def test_a_reply_cut_off_neither_counts_nor_resets():
+    b, _, _ = breaker(threshold=2)
+    fail(b, "a")
+    b.record("b", Contact.CUT_OFF)
+    assert not b.is_open
+    fail(b, "c")
+    assert b.is_open
+
+
+def test_open_breaker_holds_requests_then_lets_one_probe_through():
+    b, clock, events = breaker(threshold=2, probe_interval=5.0)
+    fail(b, "a", "b")
+    assert events == [BreakerEvent.OPENED]
+    held = b.admit("c")
+    assert held.admission is Admission.WAIT and held.seconds == POLL_SECONDS
+    clock.now += 5.0
+    probe = b.admit("c")
+    assert probe.admission is Admission.PROBE and probe.seconds == 55.0  # it must end before the give-up
+    assert b.admit("d").admission is Admission.WAIT  # one probe at a time
+    b.record("c", Contact.ANSWERED)
+    assert events == [BreakerEvent.OPENED, BreakerEvent.CLOSED]
+    assert b.admit("d").admission is Admission.SEND
+
+
+def test_a_failed_probe_waits_another_interval():
+    b, clock, _ = breaker(threshold=1, probe_interval=5.0)
+    fail(b, "a")
+    clock.now += 5.0
+    assert b.admit("a").admission is Admission.PROBE
+    fail(b, "a")
+    clock.now += 4.0
+    assert b.admit("b").admission is Admission.WAIT
+    clock.now += 1.0
+    assert b.admit("b").admission is Admission.PROBE
+
+
+def test_a_probe_cut_off_lets_the_next_probe_go_at_once():
+    b, clock, _ = breaker(threshold=1)
+    fail(b, "a")
+    clock.now += 5.0
+    assert b.admit("a").admission is Admission.PROBE
+    b.record("a", Contact.CUT_OFF)
+    assert b.admit("b").admission is Admission.PROBE
+
+
+def test_a_silent_server_is_given_up_on_after_give_up_after():
+    b, clock, events = breaker(threshold=1, probe_interval=5.0, give_up_after=12.0)
+    fail(b, "a")
+    clock.now += 12.0
+    assert b.admit("b").admission is Admission.GIVE_UP
+    assert b.admit("c").admission is Admission.GIVE_UP and b.given_up
+    assert events == [BreakerEvent.OPENED, BreakerEvent.GAVE_UP]  # announced once
+
+
+def test_a_probe_in_flight_at_the_deadline_is_waited_for():
+    b, clock, _ = breaker(threshold=1, probe_interval=5.0, give_up_after=6.0)
+    fail(b, "a")
+    clock.now += 5.0
+    assert b.admit("a").admission is Admission.PROBE
+    clock.now += 3.0
+    assert b.admit("b").admission is Admission.WAIT
+    b.record("a", Contact.ANSWERED)
+    assert b.admit("b").admission is Admission.SEND
+
+
+def test_an_answer_from_a_request_in_flight_closes_a_given_up_breaker():
+    b, clock, _ = breaker(threshold=1, give_up_after=1.0)
+    fail(b, "a")
+    clock.now += 1.0
+    assert b.admit("b").admission is Admission.GIVE_UP
+    b.record("z", Contact.ANSWERED)
+    assert b.admit("b").admission is Admission.SEND and not b.given_up
+
+
+def test_next_round_probes_a_given_up_server_once_and_gives_up_if_it_is_silent():
+    b, clock, events = breaker(threshold=1, give_up_after=1.0)
+    fail(b, "a")
+    clock.now += 1.0
+    assert b.admit("b").admission is Admission.GIVE_UP
+    b.next_round()
+    probe = b.admit("c")
+    assert probe.admission is Admission.PROBE and probe.seconds is None  # its own full timeout
+    assert b.admit("d").admission is Admission.WAIT
+    fail(b, "c")
+    assert b.admit("d").admission is Admission.GIVE_UP
+    assert events.count(BreakerEvent.GAVE_UP) == 2
+
+
+def test_next_round_clears_a_probe_that_never_came_back():
+    b, clock, _ = breaker(threshold=1)
+    fail(b, "a")
+    clock.now += 5.0
+    assert b.admit("a").admission is Admission.PROBE  # then its task was cancelled
+    b.next_round()
+    assert b.admit("b").admission is Admission.PROBE
+
+
+@pytest.mark.parametrize("args", [(0, 1.0, 1.0), (1, -1.0, 1.0), (1, 1.0, -1.0)])
+def test_breaker_settings_are_checked(args):
+    with pytest.raises(ValueError):
+        CircuitBreaker(*args)

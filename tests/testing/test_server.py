@@ -20,7 +20,7 @@ import pytest
 from openai import OpenAI
 from PIL import Image
 
-from lmms_eval.testing.server import PALETTE, FaultPlan, OracleServer, nearest_colour
+from lmms_eval.testing.server import ECHO_SECRET_OFFSET, PALETTE, FaultPlan, Misbehaviour, MisbehaviourPlan, OracleServer, nearest_colour
 
 
 def data_url(colour: str, size: tuple[int, int] = (16, 16), fmt: str = "PNG") -> str:
@@ -248,3 +248,93 @@ def test_canned_replies_pick_the_longest_key_found():
         assert ask("What is the capital of Italy?") == "Rome"
         assert ask("What is the capital of France?") == "Paris"
         assert ask("What colour?") == "no image"
+
+
+# --- misbehaviour ----------------------------------------------------------------------
+
+CHAT = json.dumps({"model": "m", "messages": [user("Colour?", "red")]}).encode()
+
+
+def misbehaving(behaviour: Misbehaviour, **plan) -> OracleServer:
+    return OracleServer(misbehaviour=MisbehaviourPlan(behaviour, **plan))
+
+
+@pytest.mark.parametrize(
+    "behaviour, content, usage",
+    [
+        (Misbehaviour.CONTENT_PARTS, [{"type": "text", "text": "red"}], None),
+        (Misbehaviour.CONTENT_NUMBER, 42, None),
+        (Misbehaviour.CONTENT_OBJECT, {"text": "red"}, None),
+        (Misbehaviour.CONTENT_WITHOUT_TEXT, [{"type": "image_url", "image_url": {"url": "data:,"}}], None),
+        (Misbehaviour.USAGE_NOT_A_COUNT, "red", {"prompt_tokens": "n/a", "completion_tokens": 1}),
+        (Misbehaviour.USAGE_A_LIST, "red", [10, 1]),
+    ],
+)
+def test_odd_reply_shapes(behaviour, content, usage):
+    with misbehaving(behaviour) as server:
+        status, reply = post_raw(server, CHAT)
+        assert status == 200
+        assert reply["choices"][0]["message"]["content"] == content
+        if usage is not None:
+            assert reply["usage"] == usage
+        assert (server.misbehaved, server.answered) == (1, 0)
+
+
+def test_a_cut_body_promises_more_than_it_sends():
+    import http.client
+
+    with misbehaving(Misbehaviour.CUT_BODY) as server:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        connection.request("POST", "/v1/chat/completions", body=CHAT, headers={"Content-Type": "application/json"})
+        reply = connection.getresponse()
+        assert reply.status == 200
+        with pytest.raises(http.client.IncompleteRead):
+            reply.read()
+
+
+def test_a_reset_closes_the_connection_unanswered():
+    with misbehaving(Misbehaviour.RESET) as server:
+        with pytest.raises((ConnectionResetError, urllib.error.URLError, ConnectionError)):
+            post_raw(server, CHAT)
+        assert server.misbehaved == 1
+
+
+def test_a_silent_server_never_answers_and_still_stops_promptly():
+    server = misbehaving(Misbehaviour.HANG).start()
+    request = urllib.request.Request(f"{server.base_url}/chat/completions", data=CHAT, headers={"Content-Type": "application/json"})
+    try:
+        with pytest.raises((TimeoutError, urllib.error.URLError)):
+            urllib.request.urlopen(request, timeout=0.3)
+    finally:
+        started = time.monotonic()
+        server.stop()
+    assert time.monotonic() - started < 3.0
+
+
+def test_the_echoed_key_starts_where_a_cut_at_300_would_halve_it():
+    with misbehaving(Misbehaviour.ECHO_AUTHORIZATION) as server:
+        request = urllib.request.Request(
+            f"{server.base_url}/chat/completions", data=CHAT, headers={"Content-Type": "application/json", "Authorization": "Bearer sk-abc123456789"}
+        )
+        with pytest.raises(urllib.error.HTTPError) as raised:
+            urllib.request.urlopen(request, timeout=5)
+        message = json.load(raised.value)["error"]["message"]
+    assert raised.value.code == 400
+    assert message.index("sk-abc123456789") == ECHO_SECRET_OFFSET and len(message) > 400
+
+
+def test_misbehaviour_plans_select_by_body_and_limit_themselves():
+    bodies = [json.dumps({"model": "m", "messages": [{"role": "user", "content": f"q{i}"}]}).encode() for i in range(12)]
+    expected = [int(hashlib.sha256(body).hexdigest(), 16) % 3 == 0 for body in bodies]
+    with misbehaving(Misbehaviour.CONTENT_NUMBER, every=3, times=1) as server:
+        assert [post_raw(server, body)[1]["choices"][0]["message"]["content"] == 42 for body in bodies] == expected
+        assert all(post_raw(server, body)[1]["choices"][0]["message"]["content"] == "no image" for body in bodies)  # once each
+    with misbehaving(Misbehaviour.CONTENT_NUMBER, after=2, total=3) as server:
+        contents = [post_raw(server, body)[1]["choices"][0]["message"]["content"] for body in bodies[:8]]
+        assert contents == ["no image", "no image", 42, 42, 42, "no image", "no image", "no image"]
+
+
+@pytest.mark.parametrize("plan", [{"every": 0}, {"times": -1}, {"after": -1}, {"total": -2}])
+def test_bad_misbehaviour_plans_are_refused(plan):
+    with pytest.raises(ValueError):
+        MisbehaviourPlan(Misbehaviour.HANG, **plan)

@@ -1,8 +1,14 @@
-"""Built-in filters, registered by the names task YAMLs use."""
+"""Built-in filters, registered by the names task YAMLs use.
+
+`Filter` is re-exported because lmms-eval task files import it from here.
+"""
 
 from __future__ import annotations
 
+from lmms_eval.api.filter import Filter
 from lmms_eval.registry import Registry
+
+__all__ = ["FILTERS", "Filter"]
 
 FILTERS: Registry[type] = Registry("filter", entry_point_group="lmms_eval.filters")
 for _name, _target in {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lmms_eval.api.filter import ResponseMap
+from lmms_eval.api.reasoning import drop_unfinished_reasoning, strip_reasoning_tags
 
 
 class Lowercase(ResponseMap):
@@ -41,8 +42,10 @@ class MapValues(ResponseMap):
 class StripThinking(ResponseMap):
     """Drop reasoning blocks (`<think>...</think>` by default) and keep the final answer.
 
-    An opening tag whose closing tag never came means the answer was cut off inside the
-    reasoning: the result is empty rather than the half-finished reasoning.
+    lmms-eval's `strip_reasoning_tags` rule (lmms_eval/api/reasoning.py), with one step
+    before it for each tag pair: an opening tag whose closing tag never came means the
+    answer was cut off inside the reasoning, so the text is cut there (lmms-eval would keep
+    the half-finished reasoning; an empty answer scores as what it is).
     """
 
     def __init__(self, tags: list[list[str]] | None = None) -> None:
@@ -51,8 +54,5 @@ class StripThinking(ResponseMap):
 
     def map(self, response: Any, doc: dict[str, Any]) -> Any:
         for opening, closing in self.tags:
-            if closing in response:
-                response = response[response.rindex(closing) + len(closing) :]
-            if opening in response:  # also after the last closing tag: a new block cut off
-                response = response[: response.index(opening)]
-        return response.strip()
+            response = strip_reasoning_tags(drop_unfinished_reasoning(response, opening, closing), [(opening, closing)])
+        return response

@@ -127,7 +127,10 @@ def test_map() -> None:
     ("response", "expected"),
     [
         ("<think>hmm\nlong</think>\n Paris", "Paris"),
-        ("<think>a</think>x<think>b</think> final", "final"),
+        ("<think>a</think>x<think>b</think> final", "x final"),  # text between two blocks is answer text
+        ("reasoning begun by the template</think>\nParis", "Paris"),
+        ("x</think>y<think>cut off", "y"),
+        ("<THINK>upper case is not a tag</THINK> B", "<THINK>upper case is not a tag</THINK> B"),
         ("<think>still thinking", ""),  # cut off inside the reasoning
         ("Paris <think>more", "Paris"),
         ("<think>a</think> Paris <think>again, cut off", "Paris"),

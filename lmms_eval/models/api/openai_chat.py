@@ -57,12 +57,14 @@ class _Final(Exception):
         self.kind = kind
 
 
-def _breaker(down_after: int, probe_interval: float, give_up_after: float, notify: Any) -> CircuitBreaker:
+def _breaker(down_after: int, num_concurrent: int, probe_interval: float, give_up_after: float, notify: Any) -> CircuitBreaker:
     if down_after < 1:
         raise ModelError(f"down_after must be at least 1, not {down_after}")
     if probe_interval <= 0 or give_up_after < 0:
         raise ModelError(f"probe_interval must be positive and give_up_after not negative (got {probe_interval:g}, {give_up_after:g})")
-    return CircuitBreaker(down_after, probe_interval, give_up_after, notify=notify)
+    # With fewer workers than down_after, that many distinct requests would each use up
+    # all their retries before the breaker could open; opening only holds requests back.
+    return CircuitBreaker(min(down_after, num_concurrent), probe_interval, give_up_after, notify=notify)
 
 
 class OpenAIChat(Model):
@@ -111,7 +113,7 @@ class OpenAIChat(Model):
         self._client_timeout = aiohttp.ClientTimeout(total=self.timeout)
         # Error text is redacted where it is made, since this backend knows its own key.
         self._redact = Redactor([self.api_key])
-        self._breaker = _breaker(int(down_after), float(probe_interval), float(give_up_after), self._announce)
+        self._breaker = _breaker(int(down_after), self.num_concurrent, float(probe_interval), float(give_up_after), self._announce)
         self._usage_warned = False
         self.model = self._check_server(model or model_version)
 

@@ -103,6 +103,14 @@ def test_multi_choice_regex_options() -> None:
     assert run("multi_choice_regex", ["???"], [doc], fallback="none") == ["none"]
 
 
+def test_multi_choice_regex_ignores_patterns_and_unicode_punctuation() -> None:
+    assert run("multi_choice_regex", ["the black-cat"], [DOC]) == ["(A)"]
+    assert run("multi_choice_regex", ["the black-cat"], [DOC], regexes_to_ignore=[r"[\s-]"]) == ["(B)"]  # "blackcat"
+    quoted = {"choices": ["Paris", "«Rome»"]}
+    assert run("multi_choice_regex", ["Rome。"], [quoted]) == ["[invalid]"]
+    assert run("multi_choice_regex", ["Rome。"], [quoted], ignore_punctuation=True) == ["(B)"]  # « » 。 are punctuation too
+
+
 def test_multi_choice_regex_without_choices_allows_any_letter() -> None:
     assert run("multi_choice_regex", ["Z"], [{}]) == ["(Z)"]
 

@@ -1,7 +1,8 @@
 """`EvalAIAnswerProcessor`: lmms-eval's class form of the EvalAI answer normalisation,
 which is this project's `evalai_answer` (lmms_eval/tasks/_common/vqa.py). The class keeps
-the attributes and methods that task code reads or overrides; its steps are the shared
-functions, so the two cannot drift apart.
+the attributes and methods that task code reads; calling an instance runs `evalai_answer`
+itself, so the two cannot drift apart (a subclass that overrides one method changes that
+method, not the call).
 
 Two properties of the original are kept because scores depend on them (see vqa.py): at
 most 32 periods are deleted per answer, and the contraction table's capitalised keys

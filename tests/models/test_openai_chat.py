@@ -499,7 +499,7 @@ def test_a_dead_server_is_probed_then_given_up_on(start_oracle):
     model = gone_away(start_oracle, max_retries=2, num_concurrent=1, down_after=2, **BREAKER_FAST)
     started = time.monotonic()
     responses = list(model.generate_until([ask(doc_id) for doc_id in range(8)]))
-    assert 0.4 <= time.monotonic() - started < 2.0
+    assert 0.4 <= time.monotonic() - started < 5.0
     assert [response.origin.doc_id for response in responses] == list(range(8))
     assert all(response.failure.kind is FailureKind.CONNECTION for response in responses)
     # The first used its retries (as probes once the breaker opened); later ones went one at a time as probes.
@@ -515,12 +515,12 @@ def test_a_dead_server_with_requests_in_flight(start_oracle):
     model = gone_away(start_oracle, max_retries=3, num_concurrent=4, down_after=3, **BREAKER_FAST)
     started = time.monotonic()
     responses = list(model.generate_until([ask(doc_id) for doc_id in range(20)]))
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 5.0
     assert sorted(response.origin.doc_id for response in responses) == list(range(20))
     assert {response.failure.kind for response in responses} == {FailureKind.CONNECTION}
     tried = [response for response in responses if response.failure.attempts > 0]
-    assert 4 <= len(tried) <= 8  # what was in flight when it opened, and a probe or two
-    assert sum(given_up(response, model) for response in responses) >= 12
+    assert 4 <= len(tried) <= 10  # what was in flight when it opened, and a few probes
+    assert sum(given_up(response, model) for response in responses) >= 10
 
 
 def test_one_connection_reset_fails_only_its_own_request(start_oracle):
@@ -547,7 +547,7 @@ def test_a_silent_server_is_given_up_on_quickly(start_oracle):
     model = model_for(server, timeout=0.2, max_retries=1, num_concurrent=4, down_after=4, **BREAKER_FAST)
     started = time.monotonic()
     responses = list(model.generate_until([ask(doc_id) for doc_id in range(30)]))
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 5.0
     assert len(responses) == 30 and not any(response.ok for response in responses)
     assert server.chat_requests <= 4 + 4 + 3  # one wave, its retries and a probe or few, not 60 attempts
     sent = [response for response in responses if response.failure.attempts]

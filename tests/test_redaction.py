@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from lmms_eval.redaction import ELLIPSIS, REDACTED, Redactor
 
 KEY = "sk-secret1234567890"
@@ -29,3 +32,12 @@ def test_environment_secrets_are_blanked_too(monkeypatch):
 def test_short_values_are_not_secrets(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     assert Redactor(["abc", None, ""])("abc def") == "abc def"
+
+
+filler = st.text(alphabet="xyz .:", max_size=400)
+
+
+@given(filler, filler, st.integers(min_value=0, max_value=500))
+def test_no_cut_leaves_a_piece_of_a_key(before, after, limit):
+    shortened = Redactor([KEY]).shorten(before + KEY + after, limit)
+    assert "sk-s" not in shortened and len(shortened) <= limit + len(ELLIPSIS)

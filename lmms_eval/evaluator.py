@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import random
 import sys
@@ -18,11 +19,12 @@ from lmms_eval.engine.distributed import ProcessGroup
 from lmms_eval.engine.inference import ResponseCache, TaskResponses, run_inference
 from lmms_eval.engine.requests import DocWindow, RequestBuilder, iter_requests
 from lmms_eval.engine.scoring import MetricSpec, SampleResult, Scorer
-from lmms_eval.errors import ModelError
+from lmms_eval.errors import ConfigError, DatasetLoadError, ModelError
 from lmms_eval.models import MODELS
 from lmms_eval.store.identity import model_identity
 from lmms_eval.store.sqlite import ResponseStore
 from lmms_eval.taskdefs.index import Selection, TaskIndex
+from lmms_eval.taskdefs.rendering import media_kind
 from lmms_eval.taskdefs.task import PromptSettings, Task
 
 logger = logging.getLogger(__name__)
@@ -99,6 +101,7 @@ def evaluate(
         settings = _prompt_settings(run)
         # Every task's functions and metrics are resolved before the first request is sent.
         prepared = [(task, Scorer(task, predict_only=run.predict_only)) for task in (Task(config, settings) for config in selection.configs.values())]
+        check_docs_to_evaluate([task for task, _ in prepared], run)
         for position, (task, scorer) in enumerate(prepared):
             answered = answer_task(task, model, run, cache, group)
             if position == len(prepared) - 1:
@@ -143,10 +146,48 @@ def answer_task(
 
 def score_task(task: Task, scorer: Scorer, docs: Any, doc_ids: list[int], answered: TaskResponses, run: RunConfig) -> TaskRun:
     """Filters, per-sample scores and aggregation for one task's answers."""
-    samples = scorer.score(_rows(_without_media(docs, task), sorted({origin[0] for origin in answered.responses})), answered)
+    samples = scorer.score(_scoring_rows(task, docs, answered), answered, full_docs=_without_media(docs, task))
     scored = [sample for sample in samples if not sample.failures]
-    scores = aggregate_task(scored, scorer.metrics, run.bootstrap_iters, run.seeds()[0])
+    scores = aggregate_task(scored, scorer.metrics, run.bootstrap_iters, run.seeds()[0], args=task_code_args(run))
     return TaskRun(task, len(docs), doc_ids, answered, samples, scorer.metrics, scores)
+
+
+def task_code_args(run: RunConfig) -> argparse.Namespace:
+    """The run's settings as lmms-eval's CLI namespace, for the task code that reads `args`
+    (aggregation functions: `args.output_path` through generate_submission_file,
+    `args.model`, `args.model_args`, `args.log_samples_suffix`, ...).
+
+    Values are the flags as given: `output_path` is the raw --output_path, not the folder
+    the results JSON goes to (compat.md 3.1); `tasks`, `model_args`, `gen_kwargs` and
+    `include_path` are comma-separated strings, as lmms-eval's parser leaves them.
+    """
+    values = {name: getattr(run, name) for name in sorted(RunConfig.keys())}
+    values["tasks"] = ",".join(run.tasks)
+    values["include_path"] = ",".join(run.include_path) or None
+    values["model_args"] = _as_flag_text(run.model_args)
+    values["gen_kwargs"] = _as_flag_text(run.gen_kwargs)
+    return argparse.Namespace(**values)
+
+
+def _as_flag_text(value: str | dict[str, Any]) -> str:
+    return value if isinstance(value, str) else ",".join(f"{key}={item}" for key, item in value.items())
+
+
+def check_docs_to_evaluate(tasks: list[Task], run: RunConfig) -> None:
+    """A task with no docs to evaluate is an error naming the task and why, raised before
+    the model is asked anything (a run that evaluates nothing must not look like a pass)."""
+    for task in tasks:
+        docs = task.eval_docs()
+        if DocWindow(run.offset, run.limit).doc_ids(len(docs)):
+            continue
+        split = task.config.eval_split
+        where = f"task {task.name} ({task.config.source})" if task.config.source else f"task {task.name}"
+        if len(docs) > 0:
+            raise ConfigError(f"--offset {run.offset} is beyond the {len(docs)} docs of task {task.name}: nothing to evaluate")
+        loaded = task.loaded_rows.get(split, 0)
+        if loaded > 0:
+            raise DatasetLoadError(f"{where}: process_docs returned no docs (from {loaded} rows of split '{split}'): nothing to evaluate")
+        raise DatasetLoadError(f"{where}: split '{split}' of dataset '{task.config.dataset_path}' has no rows: nothing to evaluate")
 
 
 def _report_unreadable(store: ResponseStore) -> None:
@@ -203,11 +244,26 @@ def _progress(task: Task, doc_count: int) -> Any:
 def _without_media(docs: Any, task: Task) -> Any:
     """Scoring reads docs again; leaving image/audio/video columns out keeps that cheap
     (task code opts back in with process_results_use_image)."""
+    return docs if task.config.process_results_use_image else _media_free(docs)
+
+
+def _media_free(docs: Any) -> Any:
     features = getattr(docs, "features", None)
-    if task.config.process_results_use_image or features is None:
+    if features is None:
         return docs
-    media = [name for name, feature in features.items() if _is_media_feature(feature)]
+    media = [name for name, feature in features.items() if media_kind(feature) is not None]
     return docs.remove_columns(media) if media else docs
+
+
+def _scoring_rows(task: Task, docs: Any, answered: TaskResponses) -> dict[int, Any]:
+    """The answered docs as scoring reads them. A doc with a failed request is not scored,
+    so it is read without media even when the task scores with them: its image may be the
+    very thing that did not decode."""
+    by_doc = answered.by_doc()
+    failed = {doc_id for doc_id, responses in by_doc.items() if any(not response.ok for response in responses)}
+    rows = _rows(_media_free(docs), sorted(failed))
+    rows.update(_rows(_without_media(docs, task), [doc_id for doc_id in by_doc if doc_id not in failed]))
+    return rows
 
 
 def _rows(docs: Any, doc_ids: list[int]) -> dict[int, Any]:
@@ -215,16 +271,3 @@ def _rows(docs: Any, doc_ids: list[int]) -> dict[int, Any]:
     if hasattr(docs, "select") and hasattr(docs, "to_list"):
         return dict(zip(doc_ids, docs.select(doc_ids).to_list()))
     return {doc_id: docs[doc_id] for doc_id in doc_ids}
-
-
-def _is_media_feature(feature: Any) -> bool:
-    import datasets
-
-    media_types = tuple(getattr(datasets, name) for name in ("Image", "Audio", "Video") if hasattr(datasets, name))
-    if isinstance(feature, media_types):
-        return True
-    inner = getattr(feature, "feature", None)
-    if isinstance(feature, list) and feature:
-        inner = feature[0]
-    return inner is not None and _is_media_feature(inner)
-

@@ -16,6 +16,7 @@ class FailureKind(str, Enum):
     REJECTED = "rejected"  # a 4xx other than 429: retrying would not help
     BAD_RESPONSE = "bad_response"  # the reply could not be understood
     BACKEND = "backend"  # the backend itself raised
+    BAD_INPUT = "bad_input"  # the doc's inputs could not be built (an image that does not decode): never sent
 
 
 @dataclass(frozen=True)

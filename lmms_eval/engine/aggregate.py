@@ -21,7 +21,16 @@ class Score:
 MetricKey = tuple[str, str]  # (metric, filter)
 
 
-def aggregate_task(samples: list[SampleResult], metrics: list[MetricSpec], bootstrap_iters: int, seed: int) -> dict[MetricKey, Score]:
+def aggregate_task(
+    samples: list[SampleResult], metrics: list[MetricSpec], bootstrap_iters: int, seed: int, args: Any = None
+) -> dict[MetricKey, Score]:
+    """Each (metric, filter) aggregated over the samples, with its standard error.
+
+    `args` is what aggregations that take an `args` parameter receive (the run's settings,
+    lmms-eval's CLI namespace). Such an aggregation is called exactly once, on the full
+    results: it may write a submission file, and resampled calls must not overwrite it. It
+    gets no standard error, as in lmms-eval (compat.md 4.7).
+    """
     scores: dict[MetricKey, Score] = {}
     filters = list(dict.fromkeys(name for sample in samples for name in sample.scores))
     for filter_name in filters:
@@ -29,8 +38,9 @@ def aggregate_task(samples: list[SampleResult], metrics: list[MetricSpec], boots
             values = [sample.scores[filter_name][spec.name] for sample in samples if spec.name in sample.scores.get(filter_name, {})]
             if not values:
                 continue
-            value = spec.aggregation(values)
-            stderr = stderr_for(spec.aggregation, values, bootstrap_iters, seed) if _is_number(value) else None
+            value = spec.aggregate(values, args)
+            resampled = _is_number(value) and not spec.takes_args
+            stderr = stderr_for(spec.aggregation, values, bootstrap_iters, seed) if resampled else None
             scores[(spec.name, filter_name)] = Score(value, stderr, len(values))
     return scores
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 from lmms_eval.api.model import Model
 from lmms_eval.api.request import Origin, Request, RequestType
-from lmms_eval.api.response import FailureKind, Response, Usage
+from lmms_eval.api.response import Failure, FailureKind, Response, Usage
+from lmms_eval.engine.requests import UnbuiltDoc
 from lmms_eval.store.identity import ModelIdentity, is_reusable
 from lmms_eval.store.sqlite import ResponseStore
 
@@ -77,7 +78,7 @@ class ResponseCache:
 def run_inference(
     model: Model,
     request_type: RequestType,
-    requests: Iterable[Request],
+    requests: Iterable[Request | UnbuiltDoc],
     progress: object | None = None,
     cache: ResponseCache | None = None,
 ) -> TaskResponses:
@@ -85,7 +86,8 @@ def run_inference(
 
     With a cache, stored answers are used instead of asking, and every new answer that
     may be reused is stored the moment it arrives. A request the backend never answered
-    is recorded as a failure rather than lost.
+    is recorded as a failure rather than lost, and so is a doc whose requests could not be
+    built (`bad_input`: never sent, never stored).
     """
     collected = TaskResponses()
     asked: dict[Origin, _Asked] = {}
@@ -105,14 +107,23 @@ def run_inference(
 
 
 def _uncached(
-    requests: Iterable[Request], asked: dict[Origin, _Asked], collected: TaskResponses, cache: ResponseCache | None, progress: object | None
+    requests: Iterable[Request | UnbuiltDoc],
+    asked: dict[Origin, _Asked],
+    collected: TaskResponses,
+    cache: ResponseCache | None,
+    progress: object | None,
 ) -> Iterator[Request]:
-    """The requests the model must answer; stored answers go straight into `collected`.
+    """The requests the model must answer; stored answers and unbuilt docs go straight
+    into `collected`.
 
     Backends may pull from this on a worker thread: it only adds to dicts, which is safe
     while the caller is busy in the backend.
     """
     for request in requests:
+        if isinstance(request, UnbuiltDoc):
+            collected.add(Response(key=request.key, origin=request.origin, failure=Failure(FailureKind.BAD_INPUT, request.reason, attempts=0)))
+            _advance(progress)
+            continue
         if request.origin.index == 0:
             collected.prompts[request.origin.doc_id] = request.prompt
         stored = cache.lookup(request) if cache is not None else None

@@ -42,6 +42,12 @@ class MetricSpec:
     aggregation: Aggregation
     higher_is_better: bool
     options: dict[str, Any] = field(default_factory=dict)
+    takes_args: bool = False  # lmms-eval's `agg(items, args)`: it reads the run's settings, often to write a submission file
+
+    def aggregate(self, values: list[Any], args: Any = None) -> Any:
+        """The aggregation called as lmms-eval calls it: `agg(items, args=...)` when it has a
+        parameter named `args`, else `agg(items)`."""
+        return self.aggregation(values, args=args) if self.takes_args else self.aggregation(values)
 
 
 @dataclass
@@ -64,10 +70,20 @@ class SampleResult:
 class FilterPipeline:
     name: str
     steps: tuple[Filter, ...]
+    task: str = ""  # for error messages
 
     def apply(self, responses: list[Any], docs: list[dict[str, Any]]) -> list[Any]:
+        """Each step maps every doc's value at once. A step may give a list per doc or one
+        value (a string) per doc, as lmms-eval task filters do; either is passed on."""
         for step in self.steps:
-            responses = list(step.apply(responses, docs))
+            output = step.apply(responses, docs)
+            if output is None or isinstance(output, (str, bytes, dict)):
+                raise DocumentError(f"task {self.task}: filter '{self.name}' step {type(step).__name__} returned {type(output).__name__}, not one value per doc")
+            responses = list(output)
+            if len(responses) != len(docs):  # zip would silently drop the docs past the end
+                raise DocumentError(
+                    f"task {self.task}: filter '{self.name}' step {type(step).__name__} returned {len(responses)} values for {len(docs)} docs"
+                )
         return responses
 
 
@@ -88,13 +104,15 @@ def build_metric_specs(task: Task) -> list[MetricSpec]:
         if task.process_results is None and config.output_type == "generate_until":
             _check_options(name, GENERATION_METRICS.get(name).score, options, config.source)
         aggregation_value = entry.get("aggregation", _default_aggregation(config.output_type, name))
+        aggregation = _resolve_aggregation(aggregation_value, config.source)
         specs.append(
             MetricSpec(
                 name=name,
                 aggregation_name=str(aggregation_value),
-                aggregation=_resolve_aggregation(aggregation_value, config.source),
+                aggregation=aggregation,
                 higher_is_better=bool(entry.get("higher_is_better", name not in LOWER_IS_BETTER)),
                 options=options,
+                takes_args=_has_parameter(aggregation, "args"),
             )
         )
     return specs
@@ -106,6 +124,14 @@ def _check_options(name: str, score: Any, options: dict[str, Any], source: str) 
     unknown = sorted(set(options) - accepted)
     if unknown and not any(p.kind is p.VAR_KEYWORD for p in inspect.signature(score).parameters.values()):
         raise TaskConfigError(f"metric '{name}' takes no option {', '.join(unknown)} (it takes: {', '.join(sorted(accepted))})", path=source, key="metric_list")
+
+
+def _has_parameter(function: Any, name: str) -> bool:
+    try:
+        parameter = inspect.signature(function).parameters.get(name)
+    except (TypeError, ValueError):
+        return False
+    return parameter is not None and parameter.kind is not parameter.POSITIONAL_ONLY
 
 
 def _default_aggregation(output_type: str, name: str) -> str:
@@ -122,9 +148,9 @@ def _resolve_aggregation(value: Any, source: str) -> Aggregation:
 
 def build_filter_pipelines(task: Task) -> list[FilterPipeline]:
     if task.config.output_type != "generate_until" or not task.config.filter_list:
-        return [FilterPipeline(NO_FILTER, ())]
+        return [FilterPipeline(NO_FILTER, (), task.name)]
     return [
-        FilterPipeline(entry["name"], tuple(_build_filter(step, task.config.source) for step in entry["filter"]))
+        FilterPipeline(entry["name"], tuple(_build_filter(step, task.config.source) for step in entry["filter"]), task.name)
         for entry in task.config.filter_list
     ]
 
@@ -169,8 +195,11 @@ class Scorer:
         self.strip_thinking = StripThinking(tags=config.reasoning_tags) if wants_stripping else None
         self.metrics = [] if predict_only else build_metric_specs(task)
 
-    def score(self, docs: Any, answered: TaskResponses) -> list[SampleResult]:
-        """`docs[doc_id]` gives a doc: a list, a Dataset, or a mapping of the answered ids."""
+    def score(self, docs: Any, answered: TaskResponses, full_docs: Any = None) -> list[SampleResult]:
+        """`docs[doc_id]` gives a doc: a list, a Dataset, or a mapping of the answered ids.
+        `full_docs` (every evaluated doc) goes to process_results functions that ask for it
+        (`full_docs: true`); `docs` stands in when it is not given."""
+        full_docs = docs if full_docs is None else full_docs
         by_doc = answered.by_doc()
         samples = [
             SampleResult(doc_id, self.task.target(docs[doc_id], doc_id), answered.prompts.get(doc_id), responses)
@@ -184,7 +213,7 @@ class Scorer:
             for sample, doc, value in zip(scorable, scorable_docs, filtered):
                 sample.filtered[pipeline.name] = value
                 if not self.predict_only:
-                    sample.scores[pipeline.name] = self._score_doc(sample, doc, value)
+                    sample.scores[pipeline.name] = self._score_doc(sample, doc, value, full_docs)
         return samples
 
     def _raw_values(self, responses: Sequence[Response]) -> list[Any]:
@@ -195,12 +224,12 @@ class Scorer:
             texts = [self.strip_thinking.map(text, {}) for text in texts]
         return texts
 
-    def _score_doc(self, sample: SampleResult, doc: dict[str, Any], filtered: Any) -> dict[str, Any]:
+    def _score_doc(self, sample: SampleResult, doc: dict[str, Any], filtered: Any, full_docs: Any) -> dict[str, Any]:
         if self.task.process_results is not None:
             values = filtered if isinstance(filtered, list) else [filtered]
             if self.task.config.output_type != "generate_until":
                 values = [(score.logprob, score.is_greedy) for score in values]
-            returned = self.task.call("process_results", self.task.process_results, doc, values, doc_id=sample.doc_id)
+            returned = self.task.results_of(doc, values, sample.doc_id, full_docs=full_docs)
             if not isinstance(returned, dict):
                 raise DocumentError(f"task {self.task.name} doc {sample.doc_id}: process_results returned {type(returned).__name__}, not a dict")
             return {spec.name: returned[spec.name] for spec in self.metrics if spec.name in returned}

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lmms_eval.api.messages import ChatMessages
 from lmms_eval.errors import DocumentError, TaskConfigError
 from lmms_eval.taskdefs.config import TaskConfig
 from lmms_eval.taskdefs.dataset import load_splits, split_of
 from lmms_eval.taskdefs.functions import FunctionRef
-from lmms_eval.taskdefs.templates import DocFn, choices_function, doc_function
+from lmms_eval.taskdefs.rendering import BadDocInput, FewshotExample, RenderedDoc, decode_message, read_doc
+from lmms_eval.taskdefs.templates import NullField, SecondArgument, choices_function, doc_function, target_function
 
 DEFAULT_STOP = ["\n\n"]
 logger = logging.getLogger(__name__)
 # Keys existing task folders set that this version reads but does not act on yet.
-_NOT_YET_USED = {"doc_to_audio": "audio inputs come with the audio backends", "full_docs": "process_results sees one doc at a time"}
+_NOT_YET_USED = {"doc_to_audio": "audio inputs come with the audio backends"}
+# Keys whose task code loads media: a file it cannot read or decode is bad input of that
+# doc (recorded, not scored), not a bug in the task.
+_MEDIA_KEYS = frozenset({"doc_to_visual", "doc_to_messages"})
 
 
 @dataclass(frozen=True)
@@ -39,26 +45,32 @@ class Task:
         self.config = config
         self.settings = settings
         self.name = config.task
-        self.prompt_kwargs = _entry_for_model(config.lmms_eval_specific_kwargs, settings.model_name)
+        self.prompt_kwargs = resolve_prompt_kwargs(config.lmms_eval_specific_kwargs, settings.model_name)
         target_kwargs = _entry_for_model(config.model_specific_target_kwargs, settings.model_name)
-        self._doc_to_text = self._function("doc_to_text", self.prompt_kwargs)
-        self._doc_to_visual = self._function("doc_to_visual")
-        self._doc_to_messages = self._function("doc_to_messages", self.prompt_kwargs)
-        self._doc_to_target = self._function("doc_to_target", target_kwargs)
-        self._doc_to_choice = choices_function(config.doc_to_choice)
+        source = config.source
+        self._doc_to_text = doc_function(config.doc_to_text, "doc_to_text", self.prompt_kwargs, source=source, refuse_none=True)
+        self._doc_to_visual = doc_function(
+            config.doc_to_visual, "doc_to_visual", self.prompt_kwargs, source=source, second=SecondArgument.IF_TWO_PARAMETERS
+        )
+        self._doc_to_messages = doc_function(
+            config.doc_to_messages, "doc_to_messages", self.prompt_kwargs, source=source, second=SecondArgument.KEYWORD_OR_TWO
+        )
+        self._doc_to_target = target_function(
+            config.doc_to_target, "doc_to_target", target_kwargs, source=source, has_choices=config.doc_to_choice is not None
+        )
+        self._doc_to_choice = choices_function(config.doc_to_choice, source=source)
         # Not doc functions: process_results takes (doc, results), process_docs a dataset.
         self.process_results = _plain_function(config, "process_results")
+        self._results_take_full_docs = config.full_docs and _takes_keyword(self.process_results, "full_docs")
         self._process_docs = _plain_function(config, "process_docs")
         self.num_fewshot = settings.num_fewshot if settings.num_fewshot is not None else (config.num_fewshot or 0)
         self.generation_kwargs = self._generation_kwargs()
         self._splits: Any = None
         self._processed: dict[str, Any] = {}
+        self.loaded_rows: dict[str, int] = {}  # rows per split before process_docs (to explain an empty task)
         for key, reason in _NOT_YET_USED.items():
             if getattr(config, key):
                 logger.warning("task %s: %s is accepted but not used yet (%s)", self.name, key, reason)
-
-    def _function(self, key: str, extra_arg: Any = None) -> DocFn | None:
-        return doc_function(getattr(self.config, key), key, extra_arg)
 
     # --- documents --------------------------------------------------------------------
 
@@ -72,6 +84,7 @@ class Task:
             if self._splits is None:
                 self._splits = load_splits(self.config)
             docs = split_of(self._splits, name, self.config)
+            self.loaded_rows[name] = len(docs)
             if self._process_docs is not None:
                 docs = self.call("process_docs", self._process_docs, docs, doc_id=None)
             self._processed[name] = docs
@@ -99,7 +112,7 @@ class Task:
         else:
             positions = random.Random(f"{self.settings.fewshot_seed}:{self.name}:{doc_id}").sample(range(candidate_count), self.num_fewshot)
         chosen = [position + 1 if skip is not None and position >= skip else position for position in positions]
-        return [pool[i] for i in chosen]
+        return [read_doc(pool, i, f"few-shot example {i}: ") for i in chosen]
 
     def _fewshot_split_name(self) -> str:
         config = self.config
@@ -115,10 +128,47 @@ class Task:
 
     # --- what a doc asks and expects ------------------------------------------------------
 
+    def render(self, doc_id: int, doc: dict[str, Any], chat: bool) -> RenderedDoc:
+        """Everything one doc asks, from one pass over the task's functions.
+
+        A chat model gets the task's own doc_to_messages when there are no few-shot
+        examples; otherwise the prompt is doc_to_text (or, without it, the messages'
+        text) with doc_to_visual's media. Raises `BadDocInput` when the doc's media cannot
+        be read, `DocumentError` when task code fails on it.
+        """
+        examples_docs = self.fewshot_examples(doc_id)
+        raw_messages = self.raw_messages(doc, doc_id)
+        text: str | None = None
+        visuals: tuple[Any, ...] = ()
+        messages = None
+        if chat and raw_messages is not None and not examples_docs:
+            messages = _parse_messages(raw_messages, self.name, doc_id)
+        elif raw_messages is not None and self.config.doc_to_text is None:
+            parsed = _parse_messages(raw_messages, self.name, doc_id)
+            text, visuals = _flatten(parsed), tuple(parsed.media())
+        else:
+            text, visuals = self.text(doc, doc_id), tuple(self.visuals(doc, doc_id))
+        examples = tuple(FewshotExample(self.text(example, None), self.target_text(example, None)) for example in examples_docs)
+        output_type = self.config.output_type
+        return RenderedDoc(
+            doc_id=doc_id,
+            text=text,
+            visuals=visuals,
+            messages=messages,
+            examples=examples,
+            target_text=self.target_text(doc, doc_id) if output_type == "loglikelihood" else None,
+            choices=tuple(self.choices(doc, doc_id)) if output_type == "multiple_choice" else (),
+        )
+
     def text(self, doc: dict[str, Any], doc_id: int | None) -> str:
         if self._doc_to_text is None:
             raise TaskConfigError(f"task {self.name} has no doc_to_text", path=self.config.source, key="doc_to_text")
-        return str(self.call("doc_to_text", self._doc_to_text, doc, doc_id=doc_id))
+        text = self.call("doc_to_text", self._doc_to_text, doc, doc_id=doc_id)
+        if text is None:  # str() would ask the model about the word "None"
+            column = self.config.doc_to_text if isinstance(self.config.doc_to_text, str) and self.config.doc_to_text in doc else None
+            what = f"field '{column}' is null or missing" if column else "doc_to_text returned None"
+            raise DocumentError(f"task {self.name} {_where(doc_id)}: {what}, so there is no prompt")
+        return str(text)
 
     def visuals(self, doc: dict[str, Any], doc_id: int) -> list[Any]:
         if self._doc_to_visual is None:
@@ -146,6 +196,8 @@ class Task:
         if self._doc_to_choice is None:
             raise TaskConfigError(f"task {self.name} has no doc_to_choice", path=self.config.source, key="doc_to_choice")
         choices = self.call("doc_to_choice", self._doc_to_choice, doc, doc_id=doc_id)
+        if isinstance(choices, dict):  # lmms-eval takes a mapping's values
+            choices = list(choices.values())
         if not isinstance(choices, (list, tuple)) or not choices:
             raise DocumentError(f"task {self.name} doc {doc_id}: doc_to_choice gave {choices!r}, not a list of choices")
         return [str(choice) for choice in choices]
@@ -173,18 +225,34 @@ class Task:
                 raise DocumentError(f"task {self.name} doc {doc_id}: target {gold!r} is neither an index nor one of the choices")
         return indices
 
-    def call(self, key: str, function: Callable[..., Any], *args: Any, doc_id: int | None) -> Any:
+    def results_of(self, doc: dict[str, Any], results: list[Any], doc_id: int, full_docs: Any = None) -> Any:
+        """process_results(doc, results), and `full_docs=` (every evaluated doc) when the
+        YAML sets `full_docs: true` and the function takes it. lmms-eval 0.7.3 never passes
+        it, leaving such functions their `full_docs=None` default; passing it gives them
+        what the key asks for."""
+        if self.process_results is None:
+            raise TaskConfigError(f"task {self.name} has no process_results", path=self.config.source, key="process_results")
+        if self._results_take_full_docs:
+            return self.call("process_results", self.process_results, doc, results, doc_id=doc_id, full_docs=full_docs)
+        return self.call("process_results", self.process_results, doc, results, doc_id=doc_id)
+
+    def call(self, key: str, function: Callable[..., Any], *args: Any, doc_id: int | None, **kwargs: Any) -> Any:
         """Run task code; a failure names the task, the key and the doc."""
         try:
-            return function(*args)
-        except (DocumentError, TaskConfigError):
+            return function(*args, **kwargs)
+        except (DocumentError, TaskConfigError, BadDocInput):
             raise
+        except NullField as error:
+            raise DocumentError(f"task {self.name} {_where(doc_id)}: {key}: {error}, so the template would print None") from None
+        except OSError as error:
+            if key in _MEDIA_KEYS and doc_id is not None:
+                raise BadDocInput(f"{key} cannot read its media: {decode_message(error)}") from error
+            raise DocumentError(f"task {self.name} {_where(doc_id)}: {key} raised {type(error).__name__}: {error}") from error
         except Exception as error:
-            where = f"doc {doc_id}" if doc_id is not None else "the dataset"
             missing = _missing_field(error, args[0] if args else None)
             if missing is not None:
-                raise DocumentError(f"task {self.name} {where}: {key} needs field {missing}; {_fields_of(args[0])}") from error
-            raise DocumentError(f"task {self.name} {where}: {key} raised {type(error).__name__}: {error}") from error
+                raise DocumentError(f"task {self.name} {_where(doc_id)}: {key} needs field {missing}; {_fields_of(args[0])}") from error
+            raise DocumentError(f"task {self.name} {_where(doc_id)}: {key} raised {type(error).__name__}: {error}") from error
 
     # --- generation settings ----------------------------------------------------------------
 
@@ -194,7 +262,7 @@ class Task:
         configured = self.config.generation_kwargs
         kwargs = {"until": list(DEFAULT_STOP), "do_sample": False} if configured is None else dict(configured)
         kwargs.setdefault("until", list(DEFAULT_STOP))
-        model_overrides = self.config.model_specific_generation_kwargs.get(self.settings.model_name)
+        model_overrides = _entry_for_model(self.config.model_specific_generation_kwargs, self.settings.model_name)
         if isinstance(model_overrides, dict):
             kwargs.update(model_overrides)
         kwargs.update(dict(self.settings.gen_kwargs_override))
@@ -233,7 +301,53 @@ def _fields_of(doc: dict[str, Any]) -> str:
 
 
 def _entry_for_model(per_model: Any, model_name: str) -> Any:
-    """lmms-eval picks the entry named after the model, else `default`; never a merge."""
+    """model_specific_target_kwargs / _generation_kwargs: the entry named after the model,
+    else `default`; never a merge."""
     if not isinstance(per_model, dict):
         return per_model
     return per_model.get(model_name, per_model.get("default"))
+
+
+def resolve_prompt_kwargs(per_model: Any, model_name: str) -> Any:
+    """lmms_eval_specific_kwargs as lmms-eval resolves them (compat.md 4.4).
+
+    The model's own entry is used alone. Otherwise the whole mapping is kept and updated
+    with the `default` entry's keys (else the `dataset` entry's), so task code sees e.g.
+    `{"default": {...}, "gpt4v": {...}, "pre_prompt": ..., "post_prompt": ...}`. None when
+    the task sets none (an empty mapping counts as none): functions then get only the doc.
+    """
+    if not isinstance(per_model, dict):
+        return per_model
+    if not per_model:
+        return None
+    if model_name in per_model:
+        return per_model[model_name]
+    for fallback in ("default", "dataset"):
+        if isinstance(per_model.get(fallback), dict):
+            return {**per_model, **per_model[fallback]}
+    return dict(per_model)
+
+
+def _where(doc_id: int | None) -> str:
+    return f"doc {doc_id}" if doc_id is not None else "the dataset"
+
+
+def _takes_keyword(function: Callable[..., Any] | None, name: str) -> bool:
+    if function is None:
+        return False
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == name and p.kind is not p.POSITIONAL_ONLY or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+def _parse_messages(raw: Any, task: str, doc_id: int) -> ChatMessages:
+    try:
+        return ChatMessages.from_dicts(raw)
+    except (KeyError, TypeError, ValueError) as error:
+        raise DocumentError(f"task {task} doc {doc_id}: doc_to_messages returned malformed messages ({error})") from error
+
+
+def _flatten(messages: ChatMessages) -> str:
+    return "\n".join(message.text for message in messages if message.text)

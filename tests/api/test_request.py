@@ -151,5 +151,5 @@ def test_usage_adds_up():
 
 def test_failure_kind_values():
     assert {kind.value for kind in FailureKind} == {
-        "rate_limited", "server_error", "connection", "timeout", "rejected", "bad_response", "backend",
+        "rate_limited", "server_error", "connection", "timeout", "rejected", "bad_response", "backend", "bad_input",
     }

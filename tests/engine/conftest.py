@@ -26,6 +26,10 @@ def doc_to_video(doc):
     return [doc["video"]]
 
 
+def open_image(doc):
+    return [Image.open(doc["path"])]
+
+
 def doc_to_messages(doc, lmms_eval_specific_kwargs=None):
     image = doc_to_visual(doc)[0]
     return [

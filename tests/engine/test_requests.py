@@ -9,11 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import png_bytes
 from PIL import Image
 
 from lmms_eval.api.messages import ContentPart, Message
-from lmms_eval.api.request import Origin, RequestType
-from lmms_eval.engine.requests import DocWindow, RequestBuilder, iter_requests
+from lmms_eval.api.request import Origin, Request, RequestType
+from lmms_eval.engine.requests import DocWindow, RequestBuilder, UnbuiltDoc, iter_requests
 from lmms_eval.errors import DocumentError
 from lmms_eval.taskdefs.config import TaskConfig
 from lmms_eval.taskdefs.task import PromptSettings, Task
@@ -367,11 +368,69 @@ def keys_for(task: Task, docs, chat: bool) -> list[str]:
     return [request.key for request in iter_requests(RequestBuilder(task, chat), docs, range(len(docs)))]
 
 
-def test_a_missing_media_file_names_the_doc(make_task, tmp_path):
+def test_a_missing_media_file_makes_that_doc_unbuilt(make_task, tmp_path):
     rows = [{"q": "Clip?", "a": "x", "video": str(tmp_path / "present.mp4")}, {"q": "Clip?", "a": "y", "video": str(tmp_path / "gone.mp4")}]
     (tmp_path / "present.mp4").write_bytes(b"frames")
     task = make_task(rows, doc_to_visual="!function doc_to_video")
     assert build(task, chat=False, doc_id=0)[0].visuals == (str(tmp_path / "present.mp4"),)
     for chat in (False, True):
-        with pytest.raises(DocumentError, match="task colours doc 1: cannot read a media file: .*gone.mp4"):
-            build(task, chat=chat, doc_id=1)
+        present, gone = iter_requests(RequestBuilder(task, chat), task.eval_docs(), [0, 1])
+        assert isinstance(present, Request)
+        assert isinstance(gone, UnbuiltDoc) and gone.origin == Origin("colours", 1, 0)
+        assert gone.reason.startswith("doc 1: cannot read a media file: ") and "gone.mp4" in gone.reason
+
+
+def write_images(path: Path, images: list[bytes]) -> None:
+    import datasets
+
+    features = datasets.Features({"q": datasets.Value("string"), "a": datasets.Value("string"), "image": datasets.Image()})
+    rows = [{"q": f"Q{i}?", "a": "red", "image": {"bytes": data, "path": None}} for i, data in enumerate(images)]
+    datasets.Dataset.from_list(rows, features=features).to_parquet(str(path))
+
+
+def image_task(tmp_path: Path, images: list[bytes], **keys) -> Task:
+    data = tmp_path / "images.parquet"
+    write_images(data, images)
+    raw = {"task": "pics", "dataset_path": "parquet", "dataset_kwargs": {"data_files": {"test": str(data)}}, "test_split": "test",
+           "doc_to_text": "{{q}}", "doc_to_target": "a", "doc_to_visual": "image", **keys}
+    return Task(TaskConfig.from_dict(raw, source=str(tmp_path / "pics.yaml")), PromptSettings())
+
+
+GOOD_PNG = png_bytes("red")
+
+
+@pytest.mark.parametrize(
+    "broken, reason",
+    [
+        (GOOD_PNG[: len(GOOD_PNG) // 2], "doc 1: cannot decode image (column 'image'): image file is truncated"),
+        (b"not an image at all", "doc 1: cannot decode image (column 'image'): not an image file, or a format Pillow does not read"),
+    ],
+    ids=["truncated", "not-an-image"],
+)
+@pytest.mark.parametrize("chat", [False, True])
+def test_a_corrupt_image_makes_only_its_doc_unbuilt(tmp_path, broken, reason, chat):
+    task = image_task(tmp_path, [GOOD_PNG, broken, GOOD_PNG])
+    built = list(iter_requests(RequestBuilder(task, chat), task.eval_docs(), [0, 1, 2]))
+    assert [type(item) for item in built] == [Request, UnbuiltDoc, Request]
+    assert built[1].reason.startswith(reason)
+    assert built[1].origin == Origin("pics", 1, 0)
+    assert built[1].key not in {built[0].key, built[2].key}
+    rebuilt = Task(task.config, PromptSettings())
+    again = list(iter_requests(RequestBuilder(rebuilt, chat), rebuilt.eval_docs(), [1]))
+    assert again[0].key == built[1].key  # the same doc is named the same way on every run
+
+
+def test_a_corrupt_image_in_a_fewshot_example_names_the_example(tmp_path):
+    task = image_task(tmp_path, [GOOD_PNG, b"junk", GOOD_PNG], fewshot_split="test", num_fewshot=1, fewshot_config={"sampler": "first_n"})
+    built = list(iter_requests(RequestBuilder(task, False), task.eval_docs(), [0]))
+    assert isinstance(built[0], UnbuiltDoc)
+    assert built[0].reason.startswith("doc 0: few-shot example 1: cannot decode image (column 'image')")
+
+
+def test_an_image_that_task_code_cannot_open_is_bad_input(make_task, tmp_path):
+    (tmp_path / "junk.png").write_bytes(b"junk")
+    rows = [{"q": "Pic?", "a": "x", "path": str(tmp_path / "junk.png")}, {"q": "Pic?", "a": "y", "path": str(tmp_path / "none.png")}]
+    task = make_task(rows, doc_to_visual="!function open_image")
+    junk, missing = iter_requests(RequestBuilder(task, True), task.eval_docs(), [0, 1])
+    assert junk.reason == "doc 0: doc_to_visual cannot read its media: not an image file, or a format Pillow does not read"
+    assert missing.reason.startswith("doc 1: doc_to_visual cannot read its media: [Errno 2] No such file or directory")

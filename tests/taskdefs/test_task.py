@@ -33,6 +33,53 @@ def process_docs(dataset):
 
 def explode(doc):
     return doc["missing"]
+
+def text_with_default(doc, lmms_eval_specific_kwargs={"pre_prompt": "DEFAULT "}):
+    return lmms_eval_specific_kwargs["pre_prompt"] + doc["question"]
+
+def text_doc_only(doc):
+    return doc["question"]
+
+def text_none(doc, lmms_eval_specific_kwargs=None):
+    return None
+
+def visual_two(doc, lmms_eval_specific_kwargs):
+    return [lmms_eval_specific_kwargs["pre_prompt"]]
+
+def visual_one(doc):
+    return ["one"]
+
+def visual_optional(doc, lmms_eval_specific_kwargs=None, extra=None):
+    return [lmms_eval_specific_kwargs]
+
+def messages_named(doc, other=None, lmms_eval_specific_kwargs=None):
+    return [{"role": "user", "content": [{"type": "text", "text": str(lmms_eval_specific_kwargs)}]}]
+
+def messages_star(doc, **kwargs):
+    return [{"role": "user", "content": [{"type": "text", "text": str(kwargs)}]}]
+
+def messages_two(doc, prompt_kwargs):
+    return [{"role": "user", "content": [{"type": "text", "text": str(prompt_kwargs)}]}]
+
+def messages_one(doc):
+    return [{"role": "user", "content": [{"type": "text", "text": "alone"}]}]
+
+def results_full(doc, results, full_docs=None):
+    return {"match": None if full_docs is None else len(full_docs)}
+
+CALLS = []
+
+def counted_text(doc, lmms_eval_specific_kwargs=None):
+    CALLS.append(("text", doc["question"]))
+    return doc["question"]
+
+def counted_visual(doc):
+    CALLS.append(("visual", doc["question"]))
+    return []
+
+def counted_target(doc):
+    CALLS.append(("target", doc["question"]))
+    return doc["answer"]
 """
 
 
@@ -67,10 +114,30 @@ lmms_eval_specific_kwargs:
 """
 
 
-def test_default_prompt_kwargs(tmp_path: Path) -> None:
+def test_default_prompt_kwargs_are_the_whole_mapping_updated_with_default(tmp_path: Path) -> None:
     task = make_task(tmp_path, KWARGS_YAML, PromptSettings(model_name="other"))
-    assert task.prompt_kwargs == {"pre_prompt": "D: ", "post_prompt": " [end]"}
+    # lmms-eval updates the top-level mapping with default's keys (compat.md 4.4).
+    assert task.prompt_kwargs == {
+        "default": {"pre_prompt": "D: ", "post_prompt": " [end]"},
+        "llava": {"pre_prompt": "L: "},
+        "pre_prompt": "D: ",
+        "post_prompt": " [end]",
+    }
     assert task.text({"question": "Why?"}, 0) == "D: Why? [end]"
+
+
+def test_dataset_entry_is_the_second_fallback(tmp_path: Path) -> None:
+    body = "test_split: test\ndoc_to_text: !function utils.doc_to_text\nlmms_eval_specific_kwargs:\n  dataset:\n    pre_prompt: 'S: '\n"
+    task = make_task(tmp_path, body, PromptSettings(model_name="other"))
+    assert task.prompt_kwargs == {"dataset": {"pre_prompt": "S: "}, "pre_prompt": "S: "}
+    assert task.text({"question": "Why?"}, 0) == "S: Why?"
+
+
+def test_kwargs_without_a_known_entry_are_passed_unchanged(tmp_path: Path) -> None:
+    body = "test_split: test\ndoc_to_text: !function utils.doc_to_text\nlmms_eval_specific_kwargs:\n  pre_prompt: 'P: '\n  gpt4v:\n    pre_prompt: 'G: '\n"
+    task = make_task(tmp_path, body, PromptSettings(model_name="other"))
+    assert task.prompt_kwargs == {"pre_prompt": "P: ", "gpt4v": {"pre_prompt": "G: "}}
+    assert task.text({"question": "Why?"}, 0) == "P: Why?"
 
 
 def test_model_entry_replaces_default_without_merge(tmp_path: Path) -> None:
@@ -309,3 +376,143 @@ def test_default_until_is_not_shared_between_tasks() -> None:
     first = Task(config, PromptSettings()).generation_kwargs
     first["until"].append("changed")
     assert Task(config, PromptSettings()).generation_kwargs["until"] == ["\n\n"]
+
+
+# --- calling conventions (compat.md 4.2-4.6) ---------------------------------------------------
+
+WITH_KWARGS = "lmms_eval_specific_kwargs:\n  default:\n    pre_prompt: 'K '\n"
+
+
+def test_doc_to_text_without_kwargs_keeps_the_function_default(tmp_path: Path) -> None:
+    # lmms-eval calls doc_to_text(doc) when the task sets no kwargs: the default applies.
+    task = make_task(tmp_path, "test_split: test\ndoc_to_text: !function utils.text_with_default\n")
+    assert task.text({"question": "Why?"}, 0) == "DEFAULT Why?"
+    with_kwargs = make_task(tmp_path, "test_split: test\ndoc_to_text: !function utils.text_with_default\n" + WITH_KWARGS)
+    assert with_kwargs.text({"question": "Why?"}, 0) == "K Why?"
+    doc_only = make_task(tmp_path, "test_split: test\ndoc_to_text: !function utils.text_doc_only\n" + WITH_KWARGS)
+    assert doc_only.text({"question": "Why?"}, 0) == "Why?"
+
+
+@pytest.mark.parametrize(
+    "function, kwargs, expected",
+    [
+        ("visual_two", True, ["K "]),  # kwargs set and exactly two parameters: (doc, kwargs)
+        ("visual_one", True, ["one"]),
+        ("visual_optional", True, [None]),  # three parameters: the doc alone
+    ],
+)
+def test_doc_to_visual_gets_kwargs_only_with_exactly_two_parameters(tmp_path: Path, function: str, kwargs: bool, expected: list) -> None:
+    body = f"test_split: test\ndoc_to_text: question\ndoc_to_visual: !function utils.{function}\n" + (WITH_KWARGS if kwargs else "")
+    assert make_task(tmp_path, body).visuals({"question": "q"}, 0) == expected
+
+
+def test_doc_to_visual_without_kwargs_gets_the_doc_alone(tmp_path: Path) -> None:
+    task = make_task(tmp_path, "test_split: test\ndoc_to_text: question\ndoc_to_visual: !function utils.visual_optional\n")
+    assert task.visuals({"question": "q"}, 0) == [None]
+
+
+@pytest.mark.parametrize(
+    "function, expected",
+    [
+        ("messages_named", "{'default': {'pre_prompt': 'K '}, 'pre_prompt': 'K '}"),  # by keyword, whatever its position
+        ("messages_star", "{'lmms_eval_specific_kwargs': {'default': {'pre_prompt': 'K '}, 'pre_prompt': 'K '}}"),
+        ("messages_two", "{'default': {'pre_prompt': 'K '}, 'pre_prompt': 'K '}"),  # two parameters: positionally
+        ("messages_one", "alone"),
+    ],
+)
+def test_doc_to_messages_kwargs_rule(tmp_path: Path, function: str, expected: str) -> None:
+    task = make_task(tmp_path, f"test_split: test\ndoc_to_messages: !function utils.{function}\n" + WITH_KWARGS)
+    [message] = task.raw_messages({"question": "q"}, 0)
+    assert message["content"][0]["text"] == expected
+
+
+def test_model_specific_generation_kwargs_default_entry(tmp_path: Path) -> None:
+    extra = "generation_kwargs:\n  max_new_tokens: 5\nmodel_specific_generation_kwargs:\n  default:\n    max_new_tokens: 7\n  llava:\n    max_new_tokens: 9\n"
+    assert gen(tmp_path, extra, PromptSettings(model_name="other"))["max_new_tokens"] == 7
+    assert gen(tmp_path, extra, PromptSettings(model_name="llava"))["max_new_tokens"] == 9
+
+
+def test_target_forms(tmp_path: Path) -> None:
+    doc = {"question": "q", "options": ["cat", "dog"], "idx": 1, "word": "dog"}
+    assert make_task(tmp_path, MC + 'doc_to_target: "{{ idx }}"\n').target(doc, 0) == 1  # digits from a template: an index
+    assert make_task(tmp_path, PLAIN.replace("answer", '"{{ idx }}"')).target(doc, 0) == "1"  # no choices: text
+    assert make_task(tmp_path, PLAIN.replace("answer", "\"{{ [word, 'x'] }}\"")).target(doc, 0) == ["dog", "x"]  # [...] is a list
+    assert make_task(tmp_path, PLAIN.replace("answer", "'[not a literal'")).target(doc, 0) == "[not a literal"
+    assert make_task(tmp_path, PLAIN.replace("answer", "'[a b]'")).target(doc, 0) == "[a b]"  # not Python: stays text
+    assert make_task(tmp_path, MC + "doc_to_target: 0\n").target(doc, 0) == 0
+    assert make_task(tmp_path, MC + "doc_to_target: word\n").target(doc, 0) == "dog"  # a column as it is
+
+
+def test_choices_from_a_mapping_are_its_values(tmp_path: Path) -> None:
+    body = "test_split: test\noutput_type: multiple_choice\ndoc_to_text: question\ndoc_to_target: 0\ndoc_to_choice:\n  A: cat\n  B: dog\n"
+    assert make_task(tmp_path, body).choices({"question": "q"}, 0) == ["cat", "dog"]
+
+
+def test_full_docs_are_passed_when_the_yaml_asks(tmp_path: Path) -> None:
+    body = PLAIN + "process_results: !function utils.results_full\n"
+    docs = [{"answer": "a"}] * 4
+    assert make_task(tmp_path, body).results_of({"answer": "a"}, ["a"], 0, full_docs=docs) == {"match": None}
+    assert make_task(tmp_path, body + "full_docs: true\n").results_of({"answer": "a"}, ["a"], 0, full_docs=docs) == {"match": 4}
+    # A function without the parameter is called as (doc, results) even with full_docs: true.
+    plain = make_task(tmp_path, PLAIN + "full_docs: true\nprocess_results: !function utils.process_results\n")
+    assert plain.results_of({"answer": "a"}, ["a"], 0, full_docs=docs) == {"match": 1.0}
+
+
+# --- prompts that cannot be built (issue 12, item 14) -----------------------------------------------
+
+
+@pytest.mark.parametrize("template", ["Q: {{ question", "{% if question %}yes", "{{ question | no_such_filter }}"])
+def test_jinja_syntax_error_names_file_and_key_at_construction(tmp_path: Path, template: str) -> None:
+    with pytest.raises(TaskConfigError) as caught:
+        make_task(tmp_path, f"test_split: test\ndoc_to_text: {template!r}\n")
+    message = str(caught.value)
+    assert message.startswith(f"{tmp_path / 't.yaml'}, key 'doc_to_text': Jinja syntax error on line 1 of the template: ")
+    assert "\n" not in message
+
+
+def test_jinja_syntax_error_in_target_and_choices(tmp_path: Path) -> None:
+    with pytest.raises(TaskConfigError, match="key 'doc_to_target': Jinja syntax error"):
+        make_task(tmp_path, PLAIN.replace("answer", "'{{ answer'"))
+    with pytest.raises(TaskConfigError, match="key 'doc_to_choice': Jinja syntax error"):
+        make_task(tmp_path, MC.replace('"{{options}}"', '"{{options"') + "doc_to_target: 0\n")
+
+
+def test_regex_replace_filter(tmp_path: Path) -> None:
+    task = make_task(tmp_path, "test_split: test\ndoc_to_text: \"{{ question | regex_replace('[0-9]+', '#') }}\"\n")
+    assert task.text({"question": "q12 and 7"}, 0) == "q# and #"
+
+
+def test_null_field_in_a_template_is_an_error_naming_task_doc_and_field(tmp_path: Path) -> None:
+    task = make_task(tmp_path, 'test_split: test\ndoc_to_text: "Q: {{question}} ({{hint}})"\n')
+    assert task.text({"question": "x", "hint": "h"}, 0) == "Q: x (h)"
+    with pytest.raises(DocumentError) as caught:
+        task.text({"question": None, "hint": "h"}, 3)
+    assert str(caught.value) == "task t doc 3: doc_to_text: field 'question' is null or missing, so the template would print None"
+    # A template that handles the null itself is fine.
+    guarded = make_task(tmp_path, "test_split: test\ndoc_to_text: \"{{ question }}{{ ' ' + hint if hint else '' }}\"\n")
+    assert guarded.text({"question": "x", "hint": None}, 0) == "x"
+
+
+def test_null_column_or_none_from_a_function_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(DocumentError, match=r"^task t doc 2: field 'question' is null or missing, so there is no prompt$"):
+        make_task(tmp_path, PLAIN).text({"question": None}, 2)
+    with pytest.raises(DocumentError, match=r"^task t doc 4: doc_to_text returned None, so there is no prompt$"):
+        make_task(tmp_path, "test_split: test\ndoc_to_text: !function utils.text_none\n").text({"question": "x"}, 4)
+
+
+# --- rendering once ----------------------------------------------------------------------------------
+
+
+def test_render_calls_each_function_once_per_doc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with_docs(monkeypatch, test=DOCS[:3], train=DOCS[5:7])
+    body = (
+        "test_split: test\ntraining_split: train\nnum_fewshot: 1\nfewshot_config:\n  sampler: first_n\noutput_type: loglikelihood\n"
+        "doc_to_text: !function utils.counted_text\ndoc_to_visual: !function utils.counted_visual\ndoc_to_target: !function utils.counted_target\n"
+    )
+    task = make_task(tmp_path, body)
+    calls = task._doc_to_text.__globals__["CALLS"]
+    rendered = task.render(1, task.eval_docs()[1], chat=False)
+    assert rendered.text == "q1" and rendered.target_text == "a1" and rendered.visuals == ()
+    assert [(example.question, example.answer) for example in rendered.examples] == [("q5", "a5")]
+    # The doc: text, visuals, target once each; its example: text and target once each.
+    assert sorted(calls) == sorted([("text", "q1"), ("visual", "q1"), ("text", "q5"), ("target", "q5"), ("target", "q1")])

@@ -1,0 +1,90 @@
+"""What one doc asks and expects, rendered once by its task (`Task.render`).
+
+The request builder composes a `RenderedDoc` into requests (few-shot layout, system
+prompt, chat or plain text) without calling back into the task, so task code runs once
+per doc and in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lmms_eval.api.messages import ChatMessages
+
+
+@dataclass(frozen=True)
+class FewshotExample:
+    """One worked example shown before the question: its question and its gold answer."""
+
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class RenderedDoc:
+    """One doc, rendered: either the task's own chat `messages` (used as they are), or a
+    `text` prompt with its `visuals`; plus what the output type needs to ask."""
+
+    doc_id: int
+    text: str | None = None
+    visuals: tuple[Any, ...] = ()
+    messages: ChatMessages | None = None
+    examples: tuple[FewshotExample, ...] = ()
+    target_text: str | None = None  # loglikelihood: the continuation after the delimiter
+    choices: tuple[str, ...] = ()  # multiple_choice: one continuation per choice
+
+
+class BadDocInput(Exception):
+    """A doc's inputs cannot be built (an image that does not decode, a media file that
+    cannot be read). The doc becomes a recorded failure; the other docs still run."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def read_doc(docs: Any, doc_id: int, what: str = "") -> dict[str, Any]:
+    """`docs[doc_id]`. HF `datasets` decodes media when a row is read, so a corrupt image
+    fails here: that is bad input of this doc, named by column, not a crash."""
+    if getattr(docs, "features", None) is None:
+        return docs[doc_id]
+    try:
+        return docs[doc_id]
+    except Exception as error:  # noqa: BLE001 - decoders raise many types (OSError, SyntaxError, ...)
+        raise BadDocInput(f"{what}{undecodable_reason(docs, doc_id, error)}") from error
+
+
+def undecodable_reason(docs: Any, doc_id: int, error: Exception) -> str:
+    """Which media column of the row fails to decode, and why."""
+    for name, feature in docs.features.items():
+        kind = media_kind(feature)
+        if kind is None:
+            continue
+        try:
+            docs.select_columns([name])[doc_id]
+        except Exception as column_error:  # noqa: BLE001
+            return f"cannot decode {kind} (column '{name}'): {decode_message(column_error)}"
+    return f"cannot decode the row: {decode_message(error)}"
+
+
+def decode_message(error: Exception) -> str:
+    from PIL import UnidentifiedImageError
+
+    if isinstance(error, UnidentifiedImageError):  # its own text names a BytesIO address
+        return "not an image file, or a format Pillow does not read"
+    return str(error).strip() or type(error).__name__
+
+
+def media_kind(feature: Any) -> str | None:
+    """'image', 'audio' or 'video' for a media feature (also inside a list), else None."""
+    import datasets
+
+    for name in ("Image", "Audio", "Video"):
+        media_type = getattr(datasets, name, None)
+        if media_type is not None and isinstance(feature, media_type):
+            return name.lower()
+    inner = getattr(feature, "feature", None)
+    if isinstance(feature, list) and feature:
+        inner = feature[0]
+    return media_kind(inner) if inner is not None else None

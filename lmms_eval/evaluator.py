@@ -267,7 +267,11 @@ def _scoring_rows(task: Task, docs: Any, answered: TaskResponses) -> dict[int, A
 
 
 def _rows(docs: Any, doc_ids: list[int]) -> dict[int, Any]:
-    """The given docs by id, read in one pass (a Dataset row at a time is slow)."""
-    if hasattr(docs, "select") and hasattr(docs, "to_list"):
-        return dict(zip(doc_ids, docs.select(doc_ids).to_list()))
-    return {doc_id: docs[doc_id] for doc_id in doc_ids}
+    """The given docs by id, read in one pass (a Dataset row at a time is slow). Media
+    columns, when kept, are decoded as a run reads them (to_list would leave them raw)."""
+    if not (hasattr(docs, "select") and hasattr(docs, "to_list")):
+        return {doc_id: docs[doc_id] for doc_id in doc_ids}
+    subset = docs.select(doc_ids)
+    if any(media_kind(feature) is not None for feature in subset.features.values()):
+        return {doc_id: subset[position] for position, doc_id in enumerate(doc_ids)}
+    return dict(zip(doc_ids, subset.to_list()))

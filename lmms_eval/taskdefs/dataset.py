@@ -27,14 +27,18 @@ def load_splits(config: TaskConfig) -> Any:
     if unsupported:
         raise DatasetLoadError(f"task {config.task}: dataset_kwargs {', '.join(unsupported)} (media archives) are not supported yet")
     base_dir = Path(config.source).parent if config.source else Path.cwd()
+    load_kwargs = {k: v for k, v in kwargs.items() if k not in _HARNESS_FLAGS}
+    if "data_files" in load_kwargs:
+        load_kwargs["data_files"] = _resolve_data_files(load_kwargs["data_files"], base_dir)
+    if "data_dir" in load_kwargs:
+        load_kwargs["data_dir"] = str(_local_path(load_kwargs["data_dir"], base_dir))
+    # Checked first: datasets reports an empty file as StopIteration or "An error occurred".
+    empty = _empty_data_file(load_kwargs.get("data_files"))
+    if empty is not None:
+        raise DatasetLoadError(f"task {config.task} ({config.source}): data file {empty} has no rows: nothing to evaluate")
     try:
         if kwargs.get("load_from_disk"):
             return datasets.load_from_disk(str(_local_path(config.dataset_path, base_dir)))
-        load_kwargs = {k: v for k, v in kwargs.items() if k not in _HARNESS_FLAGS}
-        if "data_files" in load_kwargs:
-            load_kwargs["data_files"] = _resolve_data_files(load_kwargs["data_files"], base_dir)
-        if "data_dir" in load_kwargs:
-            load_kwargs["data_dir"] = str(_local_path(load_kwargs["data_dir"], base_dir))
         path = config.dataset_path
         local = _local_path(path, base_dir)
         if local.exists():
@@ -43,8 +47,53 @@ def load_splits(config: TaskConfig) -> Any:
     except DatasetLoadError:
         raise
     except Exception as error:  # datasets raises many types; the user needs one line
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise DatasetLoadError(f"task {config.task} ({config.source}): cannot load dataset '{config.dataset_path}': {message}") from error
+        raise DatasetLoadError(f"task {config.task} ({config.source}): cannot load dataset '{config.dataset_path}': {_one_line(error)}") from error
+
+
+def _one_line(error: BaseException) -> str:
+    """The first line of the error, with its cause when the error itself says only that
+    something failed (datasets: "An error occurred while generating the dataset")."""
+    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    cause = error.__cause__
+    if cause is not None and str(cause).strip():
+        message += f" ({type(cause).__name__}: {str(cause).strip().splitlines()[0]})"
+    return message
+
+
+def _empty_data_file(data_files: Any) -> str | None:
+    """The first local data file with no rows, if any (cheap: a size, a parquet footer,
+    or the text of a small file)."""
+    for name in _file_names(data_files):
+        path = Path(name)
+        if path.is_file() and _has_no_rows(path):
+            return str(path)
+    return None
+
+
+def _file_names(data_files: Any) -> list[str]:
+    if isinstance(data_files, str):
+        return [data_files]
+    if isinstance(data_files, list):
+        return [name for item in data_files for name in _file_names(item)]
+    if isinstance(data_files, dict):
+        return [name for files in data_files.values() for name in _file_names(files)]
+    return []
+
+
+def _has_no_rows(path: Path) -> bool:
+    if path.stat().st_size == 0:
+        return True
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return pq.ParquetFile(path).metadata.num_rows == 0
+        except Exception:  # noqa: BLE001 - not readable as parquet: the load error says why
+            return False
+    if path.suffix in (".json", ".jsonl", ".csv", ".txt") and path.stat().st_size < 4096:
+        text = path.read_text(encoding="utf-8", errors="replace").strip()
+        return text in ("", "[]") or (path.suffix == ".csv" and "\n" not in text)
+    return False
 
 
 def _local_path(path: str | None, base_dir: Path) -> Path:

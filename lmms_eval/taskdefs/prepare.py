@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from lmms_eval.taskdefs.index import Selection
+from lmms_eval.taskdefs.rendering import undecodable_rows
 from lmms_eval.taskdefs.task import PromptSettings, Task
 
 
@@ -17,11 +18,13 @@ class PreparedSplit:
     split: str
     rows: int
     cache_bytes: int
+    undecodable: tuple[tuple[int, str], ...] = ()  # (doc id, reason): rows a run records as bad_input failures
 
 
 def prepare(selection: Selection) -> Iterator[PreparedSplit]:
     """Load each task's evaluation split (and few-shot split, if it has one) through the
-    same code a run uses, so the HF cache holds exactly what a later offline run reads."""
+    same code a run uses, so the HF cache holds exactly what a later offline run reads.
+    Every row's media are decoded once, so rows a run could not ask about are known now."""
     for config in selection.configs.values():
         task = Task(config, PromptSettings())
         splits = [config.eval_split]
@@ -29,7 +32,7 @@ def prepare(selection: Selection) -> Iterator[PreparedSplit]:
             splits.append(config.fewshot_split or config.training_split)  # type: ignore[arg-type]
         for split in dict.fromkeys(splits):
             docs = task.split(split)
-            yield PreparedSplit(task.name, split, len(docs), _cache_bytes(docs))
+            yield PreparedSplit(task.name, split, len(docs), _cache_bytes(docs), tuple(undecodable_rows(docs)))
 
 
 def _cache_bytes(docs: Any) -> int:

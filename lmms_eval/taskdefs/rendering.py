@@ -7,6 +7,7 @@ per doc and in one place.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +54,27 @@ def read_doc(docs: Any, doc_id: int, what: str = "") -> dict[str, Any]:
         return docs[doc_id]
     except Exception as error:  # noqa: BLE001 - decoders raise many types (OSError, SyntaxError, ...)
         raise BadDocInput(f"{what}{undecodable_reason(docs, doc_id, error)}") from error
+
+
+def undecodable_rows(docs: Any, batch_size: int = 64) -> Iterator[tuple[int, str]]:
+    """(doc id, reason) for each row whose media do not decode, as a run would meet them.
+    Only the media columns are read, a batch at a time; a failing batch is read again row
+    by row to find its bad rows."""
+    features = getattr(docs, "features", None)
+    columns = [name for name, feature in (features or {}).items() if media_kind(feature) is not None]
+    if not columns:
+        return
+    media = docs.select_columns(columns)
+    for start in range(0, len(media), batch_size):
+        stop = min(start + batch_size, len(media))
+        try:
+            media[start:stop]
+        except Exception:  # noqa: BLE001
+            for doc_id in range(start, stop):
+                try:
+                    media[doc_id]
+                except Exception as error:  # noqa: BLE001
+                    yield doc_id, undecodable_reason(docs, doc_id, error)
 
 
 def undecodable_reason(docs: Any, doc_id: int, error: Exception) -> str:

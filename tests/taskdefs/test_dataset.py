@@ -143,3 +143,39 @@ def test_load_from_disk_of_a_lone_dataset(tmp_path: Path) -> None:
     task = task_from(folder, "dataset_path: single\ndataset_kwargs:\n  load_from_disk: true\ntest_split: test\n")
     with pytest.raises(DatasetLoadError, match=r"^task t: dataset has no named splits \(load_from_disk needs a saved DatasetDict\)$"):
         task.eval_docs()
+
+
+@pytest.mark.parametrize(
+    "name, content",
+    [("empty.jsonl", ""), ("blank.jsonl", "\n  \n"), ("empty.json", "[]"), ("header.csv", "question,answer\n"), ("zero.parquet", "")],
+)
+def test_an_empty_data_file_says_it_has_no_rows(tmp_path: Path, name: str, content: str) -> None:
+    folder = tmp_path / "tasks"
+    write(folder / name, content)
+    kind = {"jsonl": "json", "json": "json", "csv": "csv", "parquet": "parquet"}[name.rsplit(".", 1)[1]]
+    task = task_from(folder, f"dataset_path: {kind}\ndataset_kwargs:\n  data_files:\n    test: {name}\ntest_split: test\n")
+    with pytest.raises(DatasetLoadError) as caught:
+        task.eval_docs()
+    assert str(caught.value) == f"task t ({folder / 't.yaml'}): data file {folder / name} has no rows: nothing to evaluate"
+
+
+def test_a_parquet_file_with_a_schema_and_no_rows(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "tasks"
+    folder.mkdir()
+    pq.write_table(pa.table({"question": pa.array([], pa.string())}), str(folder / "none.parquet"))
+    task = task_from(folder, "dataset_path: parquet\ndataset_kwargs:\n  data_files:\n    test: none.parquet\ntest_split: test\n")
+    with pytest.raises(DatasetLoadError, match=r"data file .*none.parquet has no rows: nothing to evaluate$"):
+        task.eval_docs()
+
+
+def test_a_generic_load_error_shows_its_cause(tmp_path: Path) -> None:
+    folder = tmp_path / "tasks"
+    write(folder / "bad.parquet", "this is not parquet at all, but it is long enough to have rows" * 100)
+    task = task_from(folder, "dataset_path: parquet\ndataset_kwargs:\n  data_files:\n    test: bad.parquet\ntest_split: test\n")
+    with pytest.raises(DatasetLoadError) as caught:
+        task.eval_docs()
+    assert str(caught.value).startswith(f"task t ({folder / 't.yaml'}): cannot load dataset 'parquet': ")
+    assert "\n" not in str(caught.value)

@@ -8,8 +8,9 @@ import pytest
 from helpers import write
 from jinja2 import UndefinedError
 
+from lmms_eval.errors import TaskConfigError
 from lmms_eval.taskdefs.functions import FunctionRef
-from lmms_eval.taskdefs.templates import choices_function, doc_function
+from lmms_eval.taskdefs.templates import NullField, SecondArgument, bind, choices_function, doc_function, target_function
 
 DOC = {"question": "What?", "answer": "red", "options": ["x", "y's", 'z"q'], "n": 3}
 
@@ -77,3 +78,82 @@ def test_choices_from_column_list_and_template() -> None:
 def test_choice_template_that_is_not_a_literal_fails() -> None:
     with pytest.raises((ValueError, SyntaxError)):
         choices_function("{{answer}} or blue")(DOC)
+
+
+# --- second arguments by key (compat.md 4.2-4.5) ------------------------------------------------
+
+
+def one(doc):
+    return ("one", doc)
+
+
+def two(doc, kwargs):
+    return ("two", kwargs)
+
+
+def two_optional(doc, kwargs=None):
+    return ("two", kwargs)
+
+
+def named(doc, other=None, lmms_eval_specific_kwargs=None):
+    return ("named", lmms_eval_specific_kwargs)
+
+
+def catch_all(doc, **kwargs):
+    return ("catch_all", kwargs)
+
+
+def three(doc, a=None, b=None):
+    return ("three", a)
+
+
+@pytest.mark.parametrize(
+    "second, function, expected",
+    [
+        (SecondArgument.POSITIONAL, two, ("two", "K")),
+        (SecondArgument.POSITIONAL, three, ("three", "K")),  # any function that takes a second positional
+        (SecondArgument.POSITIONAL, one, ("one", DOC)),
+        (SecondArgument.IF_TWO_PARAMETERS, two_optional, ("two", "K")),
+        (SecondArgument.IF_TWO_PARAMETERS, three, ("three", None)),  # not exactly two: the doc alone
+        (SecondArgument.KEYWORD_OR_TWO, named, ("named", "K")),  # by name, though it is the third parameter
+        (SecondArgument.KEYWORD_OR_TWO, catch_all, ("catch_all", {"lmms_eval_specific_kwargs": "K"})),
+        (SecondArgument.KEYWORD_OR_TWO, two, ("two", "K")),
+        (SecondArgument.KEYWORD_OR_TWO, three, ("three", None)),
+    ],
+)
+def test_second_argument_rules(second, function, expected) -> None:
+    assert bind(function, "K", second)(DOC) == expected
+
+
+@pytest.mark.parametrize("second", list(SecondArgument))
+def test_no_second_argument_when_the_task_sets_none(second) -> None:
+    assert bind(two_optional, None, second)(DOC) == ("two", None)
+    assert bind(named, None, second)(DOC) == ("named", None)
+
+
+def test_syntax_error_is_a_config_error_naming_source_and_key() -> None:
+    with pytest.raises(TaskConfigError, match=r"^t.yaml, key 'doc_to_text': Jinja syntax error on line 2 of the template: "):
+        doc_function("Q:\n{{ question }", "doc_to_text", source="t.yaml")
+    with pytest.raises(TaskConfigError, match="No filter named 'shout'"):
+        doc_function("{{ question | shout }}", "doc_to_text", source="t.yaml")
+
+
+def test_refuse_none_names_the_null_fields() -> None:
+    render = doc_function("{{ question }} {{ answer }}", "doc_to_text", refuse_none=True)
+    with pytest.raises(NullField) as caught:
+        render({**DOC, "question": None})
+    assert caught.value.fields == ["question"]
+    assert str(caught.value) == "field 'question' is null or missing"
+    assert doc_function("{{ question }}", "doc_to_text")({"question": None}) == "None"  # targets keep Jinja's rendering
+
+
+def test_target_typing() -> None:
+    assert target_function("{{ n }}", "doc_to_target", None, has_choices=True)(DOC) == 3
+    assert target_function("{{ n }}", "doc_to_target", None)(DOC) == "3"
+    assert target_function("[{{ n }}, 1]", "doc_to_target", None)(DOC) == [3, 1]
+    assert target_function("options", "doc_to_target", None)(DOC) == ["x", "y's", 'z"q']
+    assert target_function(["a"], "doc_to_target", None)(DOC) == ["a"]
+
+
+def test_choices_from_a_mapping() -> None:
+    assert choices_function({"A": "cat", "B": "dog"})(DOC) == ["cat", "dog"]

@@ -57,6 +57,28 @@ def shout(responses, docs):
 
 def process_results_list(doc, results):
     return results
+
+
+class FirstWordFilter:
+    """A task filter class in lmms-eval's style: one string per doc, not a list."""
+
+    def __init__(self, **kwargs):
+        pass
+
+    def apply(self, resps, docs):
+        return [doc_resps[0].split()[0] for doc_resps in resps]
+
+
+class DropOneFilter:
+    def __init__(self, **kwargs):
+        pass
+
+    def apply(self, resps, docs):
+        return resps[:-1]
+
+
+def process_results_full(doc, results, full_docs=None):
+    return {"seen": float(len(full_docs)), "first": results[0]}
 '''
 
 MakeTask = Callable[..., Task]

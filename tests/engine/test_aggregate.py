@@ -32,6 +32,40 @@ MACRO = AggregateMetric("acc", weight_by_size=False)
 # --- tasks -----------------------------------------------------------------------------
 
 
+def test_an_aggregation_taking_args_is_called_once_with_them_and_gets_no_stderr():
+    calls = []
+
+    def submission(results, args):
+        calls.append((list(results), args))
+        return sum(results) / len(results)
+
+    spec = MetricSpec("acc", "!function utils.submission", submission, True, takes_args=True)
+    settings = object()
+    assert aggregate_task(samples([1, 0, 1, 1]), [spec], 100_000, 0, args=settings) == {ACC_KEY: Score(0.75, None, 4)}
+    assert calls == [([1, 0, 1, 1], settings)]  # no resampled calls: they would rewrite its file
+
+
+def test_args_go_by_keyword_whatever_their_position():
+    def three(results, metric="acc", args=None):
+        return (metric, args.output_path)
+
+    spec = MetricSpec("acc", "x", three, True, takes_args=True)
+    settings = type("Args", (), {"output_path": "out"})()
+    assert aggregate_task(samples([1.0]), [spec], 0, 0, args=settings)[ACC_KEY].value == ("acc", "out")
+
+
+def test_a_custom_aggregation_without_args_keeps_its_bootstrap():
+    calls = []
+
+    def spread(values):
+        calls.append(1)
+        return max(values) - min(values)
+
+    score = aggregate_task(samples([1.0, 4.0, 2.0, 8.0]), [MetricSpec("acc", "x", spread, True)], 50, 0)[ACC_KEY]
+    assert score.value == 7.0 and score.stderr is not None
+    assert len(calls) == 51
+
+
 def test_mean_and_its_standard_error():
     # mean 0.75; sample variance ((3 * 0.25**2) + 0.75**2) / 3 = 0.25, so stderr = 0.5 / 2
     assert aggregate_task(samples([1, 0, 1, 1]), [ACC], 1000, 0) == {ACC_KEY: Score(0.75, 0.25, 4)}

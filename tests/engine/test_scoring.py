@@ -255,3 +255,40 @@ def test_auto_strip_thinking_removes_reasoning_before_filters(make_task):
     custom = make_task(ROWS, name="tagged", reasoning_tags=[["[R]", "[/R]"]])
     tagged = Scorer(custom).score(custom.eval_docs(), answer(custom, {0: "[R]hmm[/R]blue", 1: "green", 2: "red"}))
     assert tagged[0].filtered[NO_FILTER] == ["blue"]
+
+
+# --- task code conventions (compat.md 4.6, 4.8) --------------------------------------------------
+
+
+def test_a_filter_class_may_return_one_string_per_doc(make_task):
+    task = make_task(
+        ROWS,
+        filter_list=[
+            {"name": "first-word", "filter": [{"function": "!function FirstWordFilter"}, {"function": "lowercase"}]},
+            {"name": "then-take", "filter": [{"function": "!function FirstWordFilter"}, {"function": "take_first"}]},
+        ],
+        process_results="!function process_results",
+        metric_list=[{"metric": "match"}],
+    )
+    samples = Scorer(task).score(task.eval_docs(), answer(task, {0: "Blue sky", 1: "green grass"}))
+    assert [sample.filtered for sample in samples] == [{"first-word": "blue", "then-take": "Blue"}, {"first-word": "green", "then-take": "green"}]
+    # process_results gets one entry per request either way
+    assert [sample.scores["first-word"]["match"] for sample in samples] == [1.0, 1.0]
+    assert [sample.scores["then-take"]["match"] for sample in samples] == [0.0, 1.0]
+
+
+def test_a_filter_that_drops_docs_is_an_error_not_a_silent_loss(make_task):
+    task = make_task(ROWS, filter_list=[{"name": "short", "filter": [{"function": "!function DropOneFilter"}]}])
+    with pytest.raises(DocumentError, match=r"^task colours: filter 'short' step DropOneFilter returned 2 values for 3 docs$"):
+        Scorer(task).score(task.eval_docs(), answer(task, {0: "blue", 1: "green", 2: "red"}))
+
+
+def test_process_results_gets_full_docs_when_the_yaml_asks(make_task):
+    keys = {"process_results": "!function process_results_full", "metric_list": [{"metric": "seen"}]}
+    task = make_task(ROWS, full_docs=True, **keys)
+    docs = task.eval_docs()
+    samples = Scorer(task).score({0: docs[0]}, answer(task, {0: "blue"}), full_docs=docs)
+    assert samples[0].scores[NO_FILTER] == {"seen": 3.0}
+    without = make_task(ROWS, **keys)
+    with pytest.raises(DocumentError, match="process_results raised TypeError"):
+        Scorer(without).score(without.eval_docs(), answer(without, {0: "blue"}))

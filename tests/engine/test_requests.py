@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from helpers import png_bytes
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from lmms_eval.api.messages import ContentPart, Message
@@ -434,3 +436,44 @@ def test_an_image_that_task_code_cannot_open_is_bad_input(make_task, tmp_path):
     junk, missing = iter_requests(RequestBuilder(task, True), task.eval_docs(), [0, 1])
     assert junk.reason == "doc 0: doc_to_visual cannot read its media: not an image file, or a format Pillow does not read"
     assert missing.reason.startswith("doc 1: doc_to_visual cannot read its media: [Errno 2] No such file or directory")
+
+
+# --- generated inputs: no doc can crash the builder ---------------------------------------------
+
+MUTATED_IMAGES = st.one_of(
+    st.integers(0, len(GOOD_PNG)).map(lambda cut: GOOD_PNG[:cut]),  # truncated anywhere
+    st.tuples(st.integers(0, len(GOOD_PNG) - 1), st.integers(1, 255)).map(  # one byte changed
+        lambda flip: GOOD_PNG[: flip[0]] + bytes([GOOD_PNG[flip[0]] ^ flip[1]]) + GOOD_PNG[flip[0] + 1 :]
+    ),
+    st.binary(max_size=64),  # anything at all
+)
+PROMPT_FIELDS = st.one_of(st.none(), st.text(max_size=12))
+
+
+@pytest.fixture(scope="module")
+def generated_task(tmp_path_factory):
+    return image_task(tmp_path_factory.mktemp("generated"), [GOOD_PNG])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(images=st.lists(MUTATED_IMAGES, min_size=1, max_size=3), questions=st.lists(PROMPT_FIELDS, min_size=3, max_size=3), chat=st.booleans())
+def test_generated_docs_give_requests_an_unbuilt_doc_or_one_named_error(generated_task, images, questions, chat):
+    """Whatever the image bytes and prompt fields: each doc gives its requests, or one
+    `UnbuiltDoc` naming it, or a DocumentError naming the task, the doc and the field."""
+    import datasets
+
+    features = datasets.Features({"q": datasets.Value("string"), "a": datasets.Value("string"), "image": datasets.Image()})
+    rows = [{"q": questions[i], "a": "red", "image": {"bytes": data, "path": None}} for i, data in enumerate(images)]
+    docs = datasets.Dataset.from_list(rows, features=features)
+    for doc_id in range(len(rows)):
+        try:
+            built = list(iter_requests(RequestBuilder(generated_task, chat), docs, [doc_id]))
+        except DocumentError as error:
+            assert questions[doc_id] is None
+            assert str(error) == f"task pics doc {doc_id}: doc_to_text: field 'q' is null or missing, so the template would print None"
+            continue
+        if isinstance(built[0], UnbuiltDoc):
+            assert len(built) == 1 and built[0].origin == Origin("pics", doc_id, 0)
+            assert built[0].reason.startswith(f"doc {doc_id}: cannot decode image (column 'image'): ")
+        else:
+            assert [type(item) for item in built] == [Request] and questions[doc_id] is not None

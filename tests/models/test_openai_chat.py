@@ -475,15 +475,19 @@ def test_other_client_errors_are_not_retried(start_oracle):
     assert server.chat_requests == 1
 
 
-def test_unreachable_server_with_a_model_also_raises_at_construction():
+def test_unreachable_server_with_a_model_raises_before_the_first_request():
+    model = OpenAIChat(model="m", base_url=f"http://127.0.0.1:{dead_port()}/v1", max_retries=5, **FAST)
+    started = time.monotonic()
     with pytest.raises(ServerUnreachableError, match="cannot reach"):
-        OpenAIChat(model="m", base_url=f"http://127.0.0.1:{dead_port()}/v1", **FAST)
+        list(model.generate_until([ask(0)]))
+    assert time.monotonic() - started < 2.0  # one check, not five retries
 
 
 def gone_away(start_oracle, **args) -> OpenAIChat:
-    """A model whose server answered at construction and has stopped since (its port is dead)."""
+    """A model whose server answered its first request and has stopped since (its port is dead)."""
     server = start_oracle()
     model = model_for(server, model="colour-oracle", **args)
+    assert answers(model, [ask(99)])[99].ok  # the server has been reached: later failures are the breaker's
     server.stop()
     return model
 

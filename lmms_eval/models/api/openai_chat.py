@@ -17,7 +17,6 @@ import urllib.parse
 import urllib.request
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,12 +34,13 @@ from lmms_eval.redaction import Redactor
 logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-PREPARE_THREADS = 2
+PREPARED_AHEAD = 16  # request bodies built before a worker is free to send them
 MAX_STOP_SEQUENCES = 4  # the OpenAI API's limit; longer lists are also applied client-side
 ERROR_EXCERPT = 300  # characters of a server's error text kept in a failure's message
 BODY_EXCERPT = 200  # characters of an unreadable reply kept in a failure's message
 MAX_ERROR_BYTES = 64 * 1024  # of an error reply's body read at all
 MIN_PROBE_SECONDS = 1.0  # a probe's timeout is cut to the time left before giving up, but not below this
+SERVER_CHECK_TIMEOUT = 30.0  # seconds the start-up check waits for the model list (less if `timeout` is less)
 
 
 class _Retryable(Exception):
@@ -98,7 +98,7 @@ class OpenAIChat(Model):
             raise ModelError("num_concurrent must be at least 1")
         if image_format.upper() not in ("PNG", "JPEG"):
             raise ModelError(f"image_format must be PNG or JPEG, not {image_format}")
-        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or DEFAULT_BASE_URL).rstrip("/")
+        self.base_url = _checked_base_url(base_url or os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or DEFAULT_BASE_URL)
         self.api_key = api_key or os.environ.get("OPENAI_API_KEY")
         self.num_concurrent = int(num_concurrent)
         self.timeout = float(timeout)
@@ -109,20 +109,21 @@ class OpenAIChat(Model):
         # (transformers serve with a multimodal processor answers HTTP 500).
         self.send_stop = bool(send_stop)
         self.proxy = proxy_for(self.base_url)
-        self._preparers = ThreadPoolExecutor(max_workers=PREPARE_THREADS, thread_name_prefix="openai-prepare")
         self._client_timeout = aiohttp.ClientTimeout(total=self.timeout)
         # Error text is redacted where it is made, since this backend knows its own key.
         self._redact = Redactor([self.api_key])
         self._breaker = _breaker(int(down_after), self.num_concurrent, float(probe_interval), float(give_up_after), self._announce)
         self._usage_warned = False
-        self.model = self._check_server(model or model_version)
+        # With a model name the server is first contacted by the first request actually
+        # sent, so a run answered entirely from the store needs no server at all; without
+        # one, the server's model list names the model (part of the answers' identity).
+        named = model or model_version
+        self._server_checked = not named
+        self.model = named or self._check_server(None)
 
     @property
     def identity(self) -> str:
         return self.model
-
-    def close(self) -> None:
-        self._preparers.shutdown(wait=False, cancel_futures=True)
 
     # --- connection checks ----------------------------------------------------------
 
@@ -134,6 +135,7 @@ class OpenAIChat(Model):
         a refused key fails the run now, in one line, not after every request's retries.
         Without a `model` arg the server's (first) listed model is used."""
         listed = asyncio.run(self._list_models(required=model is None))
+        self._server_checked = True
         if model:
             return model
         if not listed:
@@ -142,11 +144,19 @@ class OpenAIChat(Model):
             logger.warning("%s serves %d models; using '%s' (pass model=NAME to choose)", self.base_url, len(listed), listed[0])
         return listed[0]
 
+    async def _ensure_reachable(self) -> None:
+        """The start-up check, made before the first request is sent when `model` was given:
+        a dead server or a refused key then fails the run in one line, not after retries."""
+        if not self._server_checked:
+            await self._list_models(required=False)
+            self._server_checked = True
+
     async def _list_models(self, required: bool) -> list[str]:
         url = f"{self.base_url}/models"
+        check_timeout = min(self.timeout, SERVER_CHECK_TIMEOUT)
         try:
             async with aiohttp.ClientSession(headers=self._headers()) as session:
-                async with session.get(url, timeout=aiohttp.ClientTimeout(total=min(self.timeout, 30.0)), proxy=self.proxy) as reply:
+                async with session.get(url, timeout=aiohttp.ClientTimeout(total=check_timeout), proxy=self.proxy) as reply:
                     if reply.status in (401, 403):
                         raise ModelError(f"{url} refused the API key (HTTP {reply.status}); set api_key or OPENAI_API_KEY")
                     if reply.status != 200:
@@ -154,8 +164,10 @@ class OpenAIChat(Model):
                             raise ModelError(f"{url} answered HTTP {reply.status}; pass model=NAME in --model_args")
                         return []  # some servers have no model list; chat requests will tell
                     body = await reply.json(content_type=None)
-        except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as error:
-            raise ServerUnreachableError(f"cannot reach {self.base_url}: {error or type(error).__name__}") from None
+        except asyncio.TimeoutError:  # before ClientConnectionError: aiohttp's timeouts are both, and say nothing
+            raise ServerUnreachableError(f"cannot reach {self.base_url}: no answer within {check_timeout:g} s") from None
+        except aiohttp.ClientConnectionError as error:
+            raise ServerUnreachableError(f"cannot reach {self.base_url}: {str(error) or type(error).__name__}") from None
         except ValueError:
             body = {}
         entries = body.get("data", []) if isinstance(body, dict) else []
@@ -180,7 +192,8 @@ class OpenAIChat(Model):
             loop.run_until_complete(pool.close())
             loop.close()
 
-    async def _open_session(self) -> aiohttp.ClientSession:
+    def _new_session(self) -> aiohttp.ClientSession:
+        """Called on the event loop, which the session belongs to."""
         connector = aiohttp.TCPConnector(limit=self.num_concurrent)
         # trust_env would look proxies up again for every request (a third of the client's
         # CPU at 256 in flight); the proxy is resolved once instead, in __init__.
@@ -302,12 +315,15 @@ class OpenAIChat(Model):
 
 
 class _WorkerPool:
-    """`num_concurrent` workers, each pulling the next request when it is free.
+    """`num_concurrent` workers, each taking the next prepared request when it is free.
 
-    A request is built (and its images encoded) only when a worker takes it, so memory
-    stays flat however long the task. Finished responses wait in a queue that the
-    synchronous caller drains between turns of the event loop; each completion costs
-    O(1), unlike waiting on the whole set of in-flight tasks.
+    One thread builds the requests (task code, image decoding) and their JSON bodies
+    (image encoding), at most PREPARED_AHEAD ahead of the workers: memory stays flat
+    however long the task, and the event loop is not held up while they are built. One
+    thread rather than a pool: the request iterator can only be advanced by one thread
+    at a time anyway, and each hand-over then costs one wake-up of the loop, not an
+    executor job and a lock. Finished responses wait in a queue that the synchronous
+    caller drains between turns of the event loop; each completion costs O(1).
     """
 
     def __init__(self, model: OpenAIChat, requests: Iterator[Request]):
@@ -319,21 +335,31 @@ class _WorkerPool:
         self.running = 0
         self.failure: BaseException | None = None
         self.session: aiohttp.ClientSession | None = None
-        self.lock = threading.Lock()
+        self.prepared: asyncio.Queue[_Prepared | None] | None = None  # None marks the end of the requests
+        self.room = threading.Semaphore(min(PREPARED_AHEAD, max(1, model.num_concurrent // 2)))
+        self.stopping = threading.Event()
+        self.builder: threading.Thread | None = None
+        self.reachable: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self.session = await self.model._open_session()
+        loop = asyncio.get_running_loop()
+        self.prepared = asyncio.Queue()
+        self.builder = threading.Thread(target=self._build_all, args=(loop,), name="openai-prepare", daemon=True)
+        self.builder.start()
         self.running = self.model.num_concurrent
         self.workers = [asyncio.create_task(self._work()) for _ in range(self.model.num_concurrent)]
 
     async def _work(self) -> None:
-        loop = asyncio.get_running_loop()
+        assert self.prepared is not None
         try:
             while self.failure is None:
-                prepared = await loop.run_in_executor(self.model._preparers, self._prepare_next)
+                prepared = await self.prepared.get()
                 if prepared is None:
+                    self.prepared.put_nowait(None)  # the end, for the other workers too
                     return
-                self.finished.append(await self.model._answer(self.session, *prepared))
+                self.room.release()
+                await self._server_reachable()
+                self.finished.append(await self.model._answer(self._session(), *prepared))
                 self.progress.set()
         except Exception as error:  # noqa: BLE001 - handed to the caller, who re-raises it
             self.failure = self.failure or error
@@ -341,22 +367,48 @@ class _WorkerPool:
             self.running -= 1
             self.progress.set()
 
-    def _prepare_next(self) -> tuple[Request, dict[str, Any] | ValueError] | None:
-        """Build the next request and its JSON body, off the event loop.
+    async def _server_reachable(self) -> None:
+        """The deferred start-up check, once, before the first request goes out; every
+        worker waits for it, and its failure stops them all."""
+        if self.model._server_checked:
+            return
+        if self.reachable is None:
+            self.reachable = asyncio.ensure_future(self.model._ensure_reachable())
+        await self.reachable
 
-        Building runs task code and decodes images; encoding compresses them. Both hold
-        the event loop up if done on it, and Pillow releases the GIL while it works, so
-        in threads they overlap with the network traffic. Task code raising here stops
-        every worker: the caller re-raises it.
+    def _session(self) -> aiohttp.ClientSession:
+        # Opened with the first request: a task answered entirely from the store opens none.
+        if self.session is None:
+            self.session = self.model._new_session()
+        return self.session
+
+    def _build_all(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On the builder thread: each request and its body, handed to the loop as it is done.
+
+        Building runs task code and decodes images; encoding compresses them. Task code
+        raising here stops every worker: the caller re-raises it. A body that cannot be
+        made (ValueError) fails only its own request.
         """
-        with self.lock:  # a generator cannot be advanced from two threads at once
-            request = next(self.requests, None)
-        if request is None:
-            return None
+        assert self.prepared is not None
         try:
-            return request, self.model._payload(request)
+            while self.room.acquire() and not self.stopping.is_set():
+                request = next(self.requests, None)
+                if request is None:
+                    break
+                loop.call_soon_threadsafe(self.prepared.put_nowait, (request, self._body(request)))
+        except Exception as error:  # noqa: BLE001 - handed to the caller, who re-raises it
+            loop.call_soon_threadsafe(self._builder_failed, error)
+        finally:
+            loop.call_soon_threadsafe(self.prepared.put_nowait, None)
+
+    def _body(self, request: Request) -> dict[str, Any] | ValueError:
+        try:
+            return self.model._payload(request)
         except ValueError as error:
-            return request, error
+            return error
+
+    def _builder_failed(self, error: Exception) -> None:
+        self.failure = self.failure or error
 
     @property
     def exhausted(self) -> bool:
@@ -375,11 +427,35 @@ class _WorkerPool:
             raise self.failure
 
     async def close(self) -> None:
+        self.stopping.set()
+        self.room.release()  # the builder may be waiting for room
         for worker in self.workers:
             worker.cancel()
         await asyncio.gather(*self.workers, return_exceptions=True)
+        if self.reachable is not None and not self.reachable.done():
+            self.reachable.cancel()
+            await asyncio.gather(self.reachable, return_exceptions=True)
+        if self.builder is not None:
+            # The request iterator must be left to the caller, who drains it after this.
+            self.builder.join()
         if self.session is not None:
             await self.session.close()
+
+
+_Prepared = tuple[Request, "dict[str, Any] | ValueError"]
+
+
+def _checked_base_url(url: str) -> str:
+    """The API's base URL without its trailing slash. Anything but an http(s) URL naming a
+    host is bad input, said at once: as a request target it would only fail every retry."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port is None or parts.port > 0)
+    except ValueError:  # a port that is not a number, or an unbalanced [ in the host
+        valid = False
+    if not valid:
+        raise ModelError(f"base_url must be an http:// or https:// URL with a host, such as http://127.0.0.1:8000/v1, not '{url}'")
+    return url.rstrip("/")
 
 
 def proxy_for(url: str) -> str | None:

@@ -27,9 +27,10 @@ def aggregate_task(
     """Each (metric, filter) aggregated over the samples, with its standard error.
 
     `args` is what aggregations that take an `args` parameter receive (the run's settings,
-    lmms-eval's CLI namespace). Such an aggregation is called exactly once, on the full
-    results: it may write a submission file, and resampled calls must not overwrite it. It
-    gets no standard error, as in lmms-eval (compat.md 4.7).
+    lmms-eval's CLI namespace). Task code from users' folders, and any aggregation that
+    takes `args`, is called exactly once, on the full results: it may write a submission
+    file, and resampled calls must not overwrite it. It gets no standard error, as in
+    lmms-eval (compat.md 4.7); see MetricSpec.resampled.
     """
     scores: dict[MetricKey, Score] = {}
     filters = list(dict.fromkeys(name for sample in samples for name in sample.scores))
@@ -39,7 +40,7 @@ def aggregate_task(
             if not values:
                 continue
             value = spec.aggregate(values, args)
-            resampled = _is_number(value) and not spec.takes_args
+            resampled = _is_number(value) and spec.resampled
             stderr = stderr_for(spec.aggregation, values, bootstrap_iters, seed) if resampled else None
             scores[(spec.name, filter_name)] = Score(value, stderr, len(values))
     return scores

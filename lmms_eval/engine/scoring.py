@@ -23,6 +23,7 @@ from lmms_eval.metrics.sample import (
     multiple_choice_scores,
 )
 from lmms_eval.taskdefs.functions import FunctionRef
+from lmms_eval.taskdefs.library import is_builtin
 from lmms_eval.taskdefs.task import Task
 
 NO_FILTER = "none"
@@ -43,6 +44,14 @@ class MetricSpec:
     higher_is_better: bool
     options: dict[str, Any] = field(default_factory=dict)
     takes_args: bool = False  # lmms-eval's `agg(items, args)`: it reads the run's settings, often to write a submission file
+    # Whether resampling it for a bootstrap standard error is safe: true for the registry's
+    # aggregations and the built-in library's own functions, which are pure. A user's task
+    # code may write files on every call (lmms-eval never resamples it: stderr N/A).
+    resamplable: bool = True
+
+    @property
+    def resampled(self) -> bool:
+        return self.resamplable and not self.takes_args
 
     def aggregate(self, values: list[Any], args: Any = None) -> Any:
         """The aggregation called as lmms-eval calls it: `agg(items, args=...)` when it has a
@@ -113,6 +122,7 @@ def build_metric_specs(task: Task) -> list[MetricSpec]:
                 higher_is_better=bool(entry.get("higher_is_better", name not in LOWER_IS_BETTER)),
                 options=options,
                 takes_args=_has_parameter(aggregation, "args"),
+                resamplable=not isinstance(aggregation_value, FunctionRef) or is_builtin(aggregation_value.base_dir),
             )
         )
     return specs

@@ -99,3 +99,52 @@ def test_aggregation_writes_its_submission_once_under_the_raw_output_path(oracle
     prompt = json.loads(samples_file.read_text().splitlines()[0])["prompt"]
     # default's keys over the whole mapping: the function sees default, gpt4v and the merged keys.
     assert prompt[0]["content"][-1]["text"] == "Q: Q0? (one word)|default,gpt4v,post_prompt,pre_prompt"
+
+
+COUNTING_UTILS = '''
+CALLS = []
+
+
+def process_results(doc, results):
+    return {"share": float(results[0] == doc["answer"])}
+
+
+def count_calls(results):
+    CALLS.append(len(results))
+    with open("calls.txt", "a") as file:  # task code with a side effect on every call
+        file.write(f"{len(results)}\\n")
+    return sum(results) / len(results)
+'''
+
+COUNTING_YAML = """
+task: counted
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    test: docs.jsonl
+test_split: test
+doc_to_text: question
+doc_to_target: answer
+process_results: !function utils.process_results
+metric_list:
+  - metric: share
+    aggregation: !function utils.count_calls
+"""
+
+
+def test_a_user_aggregation_without_args_is_called_once_with_no_stderr(oracle, tmp_path, monkeypatch):
+    """lmms-eval never resamples task code from a user's folder: a bootstrap would call it
+    a hundred more times, with every side effect it has."""
+    folder = tmp_path / "tasks"
+    write_jsonl(folder / "docs.jsonl", [{"question": f"Q{i}?", "answer": "no image" if i % 2 else "red"} for i in range(6)])
+    write(folder / "utils.py", COUNTING_UTILS)
+    write(folder / "counted.yaml", COUNTING_YAML)
+    monkeypatch.chdir(tmp_path)
+    code = main(["--model", "openai", "--model_args", f"base_url={oracle.base_url},model=colour-oracle", "--tasks", "counted",
+                 "--include_path", str(folder), "--output_path", "out"])
+    assert code == 0
+    assert (tmp_path / "calls.txt").read_text().split() == ["6"]
+    [results_file] = (tmp_path / "out").glob("*/*_results.json")
+    scores = json.loads(results_file.read_text())["results"]["counted"]
+    assert scores["share,none"] == pytest.approx(0.5)
+    assert scores["share_stderr,none"] == "N/A"

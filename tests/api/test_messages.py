@@ -148,3 +148,48 @@ def test_jpeg_data_url(mode, sent):
     assert url.startswith("data:image/jpeg;base64,")
     decoded = decode(url)
     assert (decoded.format, decoded.mode) == ("JPEG", sent)
+
+
+# --- the fast PNG writer (plain 8-bit images) -------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA"])
+@pytest.mark.parametrize("size", [(1, 1), (1, 5), (7, 1), (13, 9), (64, 48)])
+def test_plain_images_decode_to_exactly_their_pixels(mode, size):
+    import numpy as np
+
+    channels = len(mode)
+    pixels = np.random.default_rng(sum(size) + channels).integers(0, 256, (size[1], size[0], channels), dtype=np.uint8)
+    image = Image.fromarray(pixels[:, :, 0] if channels == 1 else pixels, mode=mode)
+    decoded = decode(image_data_url(image))
+    assert (decoded.format, decoded.mode, decoded.size) == ("PNG", mode, size)
+    assert decoded.tobytes() == image.tobytes()
+
+
+def test_plain_images_are_not_encoded_by_pillow(monkeypatch):
+    """Pillow's PNG writer tries five filters per row: four times slower, and most of the
+    client's CPU at 2,000 images a run."""
+    image = Image.new("RGB", (32, 32), (10, 200, 30))
+
+    def no_pillow(*args, **kwargs):
+        raise AssertionError("Pillow's encoder was used")
+
+    monkeypatch.setattr(Image.Image, "save", no_pillow)
+    assert decode(image_data_url(image)).getpixel((5, 5)) == (10, 200, 30)
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        Image.new("RGB", (4, 4), (1, 2, 3)),
+        Image.new("L", (4, 4), 9),
+    ],
+    ids=["RGB", "L"],
+)
+def test_images_with_a_profile_or_transparency_colour_keep_them(image):
+    with_transparency = image.copy()
+    with_transparency.info["transparency"] = (1, 2, 3) if image.mode == "RGB" else 9
+    assert decode(image_data_url(with_transparency)).info["transparency"] == with_transparency.info["transparency"]
+    profiled = image.copy()
+    profiled.info["icc_profile"] = b"not really a profile, carried as it is"
+    assert decode(image_data_url(profiled)).info["icc_profile"] == profiled.info["icc_profile"]

@@ -12,10 +12,12 @@ from typing import Any
 
 from lmms_eval.errors import TaskConfigError, UnknownNameError
 from lmms_eval.taskdefs.config import GroupConfig, TaskConfig
-from lmms_eval.taskdefs.library import BUILTIN_TASK_DIR, is_builtin
-from lmms_eval.taskdefs.yaml_io import load_with_includes
+from lmms_eval.taskdefs.library import BUILTIN_TASK_DIR, is_builtin, set_task_roots
+from lmms_eval.taskdefs.yaml_io import IncludeReader, read_yaml
 
 logger = logging.getLogger(__name__)
+# Up to this many unreadable files get a warning each; more get one summary line.
+WARN_EACH_UP_TO = 10
 
 
 @dataclass
@@ -61,33 +63,83 @@ class Selection:
         return found
 
 
+@dataclass(frozen=True)
+class BrokenFile:
+    """A YAML the index could not read or accept. It is skipped, not fatal: it stops a run
+    only when a selected task needs it."""
+
+    path: Path
+    message: str  # one line, beginning with the file it is about
+    name: str | None = None  # the task or group it declares, when that much could be read
+
+
 def _skipped(relative: Path) -> bool:
     """Copies in hidden folders (.ipynb_checkpoints, .git) or caches would clash as duplicates."""
     return any(part.startswith(".") or part == "__pycache__" for part in relative.parts[:-1])
 
 
 class TaskIndex:
-    """Every task, group and tag found under the built-in folder and `--include_path`s."""
+    """Every task, group and tag found under the built-in folder and `--include_path`s.
+
+    Name clashes: a file from `--include_path` replaces a built-in task or group of the
+    same name. Otherwise the first definition in scan order wins (the built-in library,
+    then each `--include_path` in the order given, each folder's files in sorted path
+    order), and a later file defining the name again is broken ("name 'x' is already
+    defined in FILE").
+    """
 
     def __init__(self) -> None:
         self.tasks: dict[str, tuple[Path, dict[str, Any]]] = {}
         self.groups: dict[str, GroupConfig] = {}
         self.tags: dict[str, list[str]] = {}
+        self.broken: list[BrokenFile] = []
+        self._reader = IncludeReader()
 
     @classmethod
-    def build(cls, include_paths: Iterable[str | Path] = (), include_builtin: bool = True) -> TaskIndex:
+    def build(cls, include_paths: Iterable[str | Path] = (), include_builtin: bool = True, log_broken: bool = True) -> TaskIndex:
+        """Scan the folders. Unreadable files are recorded in `broken` (and logged, unless
+        `log_broken` is false) instead of stopping the scan."""
         index = cls()
-        roots = ([BUILTIN_TASK_DIR] if include_builtin else []) + [Path(p) for p in include_paths]
-        for root in roots:
+        user_roots = [Path(p) for p in include_paths]
+        for root in user_roots:
             if not root.exists():
                 raise TaskConfigError("--include_path does not exist", path=str(root))
+        set_task_roots(user_roots)
+        for root in ([BUILTIN_TASK_DIR] if include_builtin else []) + user_roots:
             files = [root] if root.is_file() else sorted(p for p in root.rglob("*.yaml") if not _skipped(p.relative_to(root)))
             for path in files:
-                index.add_file(path)
+                index._scan(path)
+        if log_broken:
+            index.log_broken()
         return index
 
+    def _scan(self, path: Path) -> None:
+        try:
+            self.add_file(path)
+        except TaskConfigError as error:
+            name = _declared_name(path)
+            self.broken.append(BrokenFile(path, _one_line(error, path), name))
+            owner = self._owner(name) if name is not None else None
+            if owner is not None and is_builtin(owner) and not is_builtin(path):
+                # The user's file meant to replace this built-in: running the built-in
+                # instead would silently evaluate something else.
+                self._forget(name)  # type: ignore[arg-type]
+
+    def log_broken(self) -> None:
+        if len(self.broken) <= WARN_EACH_UP_TO:
+            for entry in self.broken:
+                logger.warning("skipped %s", entry.message)
+            return
+        logger.warning(
+            "skipped %d task files that could not be read (first: %s); `lmms-eval --tasks list` marks them "
+            "and `lmms-eval tasks check all` gives each reason",
+            len(self.broken),
+            self.broken[0].message,
+        )
+
     def add_file(self, path: Path) -> None:
-        raw = load_with_includes(path)
+        """Index one YAML; a file that cannot be read or accepted raises TaskConfigError."""
+        raw = self._reader.load(path)
         source = str(path)
         if "group" in raw and isinstance(raw.get("task"), list):
             self._add_group(GroupConfig.from_dict(raw, source))
@@ -105,12 +157,16 @@ class TaskIndex:
         self._claim_name(config.group, config.source)
         self.groups[config.group] = config
 
-    def _claim_name(self, name: str, source: str) -> None:
+    def _owner(self, name: str) -> str | None:
         if name in self.tasks:
-            previous = str(self.tasks[name][0])
-        elif name in self.groups:
-            previous = self.groups[name].source
-        else:
+            return str(self.tasks[name][0])
+        if name in self.groups:
+            return self.groups[name].source
+        return None
+
+    def _claim_name(self, name: str, source: str) -> None:
+        previous = self._owner(name)
+        if previous is None:
             return
         if Path(previous).resolve() == Path(source).resolve():  # the same file, by another spelling, is no clash
             return
@@ -144,10 +200,16 @@ class TaskIndex:
         path, raw = self.tasks[name]
         return TaskConfig.from_dict({**raw, **(overrides or {})}, str(path))
 
+    def broken_definition(self, name: str) -> BrokenFile | None:
+        """The unreadable file that declares `name`, when no readable one does."""
+        if name in self.tasks or name in self.groups:
+            return None
+        return next((entry for entry in self.broken if entry.name == name), None)
+
     def _expand_pattern(self, item: str) -> list[str]:
         if item.endswith(".yaml") and Path(item).is_file():
-            raw = load_with_includes(Path(item))
-            self.add_file(Path(item))
+            raw = self._reader.load(Path(item))
+            self.add_file(Path(item))  # named on the command line: its errors are the run's
             name = str(raw["group"]) if "group" in raw and isinstance(raw.get("task"), list) else raw.get("task")
             if not isinstance(name, str):
                 raise TaskConfigError("--tasks names a YAML that defines no task or group", path=item, key="task")
@@ -159,7 +221,7 @@ class TaskIndex:
             return matches
         return [item]
 
-    def _resolve(self, entry: Any, selection: Selection, parents: tuple[str, ...]) -> str | GroupNode:
+    def _resolve(self, entry: Any, selection: Selection, parents: tuple[str, ...], listed_by: GroupConfig | None = None) -> str | GroupNode:
         if isinstance(entry, dict):
             return self._resolve_inline(entry, selection, parents)
         name = str(entry)
@@ -175,15 +237,15 @@ class TaskIndex:
             node = self._resolve_group(GroupConfig(group=name, task=list(self.tags[name])), selection, parents)
             node.is_tag = True
             return node
-        raise UnknownNameError(self._unknown_message(name))
+        raise self._unknown(name, listed_by, parents)
 
     def _resolve_group(self, config: GroupConfig, selection: Selection, parents: tuple[str, ...]) -> GroupNode:
-        children = [self._resolve(member, selection, (*parents, config.group)) for member in config.task]
+        children = [self._resolve(member, selection, (*parents, config.group), config) for member in config.task]
         return GroupNode(config, children)
 
     def _resolve_inline(self, entry: dict[str, Any], selection: Selection, parents: tuple[str, ...]) -> str | GroupNode:
         if "group" in entry:
-            return self._resolve_group(GroupConfig.from_dict(entry, "inline group"), selection, parents)
+            return self._resolve_group(GroupConfig.from_dict(entry, self._group_source(parents, "inline group")), selection, parents)
         name = entry.get("task")
         if not isinstance(name, str):
             raise TaskConfigError("an inline entry needs a 'task' or 'group' name", path=" -> ".join(parents), key="task")
@@ -192,12 +254,58 @@ class TaskIndex:
             selection.configs[name] = self.task_config(name, overrides)
         else:
             # Its relative paths resolve against the group file that wrote it.
-            parent = self.groups.get(parents[-1]) if parents else None
-            source = parent.source if parent is not None else f"inline task in group {' -> '.join(parents)}"
+            source = self._group_source(parents, f"inline task in group {' -> '.join(parents)}")
             selection.configs[name] = TaskConfig.from_dict(entry, source)
         return name
 
-    def _unknown_message(self, name: str) -> str:
+    def _group_source(self, parents: tuple[str, ...], fallback: str) -> str:
+        parent = self.groups.get(parents[-1]) if parents else None
+        return parent.source if parent is not None else fallback
+
+    def _unknown(self, name: str, listed_by: GroupConfig | None, parents: tuple[str, ...]) -> Exception:
+        broken = self.broken_definition(name)
+        if listed_by is not None:
+            # The user typed the group, not this name: say which group file lists it.
+            source = listed_by.source
+            if broken is not None:
+                why = f"lists '{name}', whose file could not be read: {broken.message}"
+            else:
+                why = f"lists '{name}', which is no task, group or tag{self._suggestion(name)}"
+            return TaskConfigError(f"group '{listed_by.group}' {why}", path=source, key="task")
+        if broken is not None:
+            return TaskConfigError(f"'{name}' is defined only in a file that could not be read: {broken.message}")
+        return UnknownNameError(self._unknown_message(name))
+
+    def _suggestion(self, name: str) -> str:
         close = difflib.get_close_matches(name, self.all_names(), n=3, cutoff=0.6)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        return f"unknown task, group or tag '{name}'{hint} (see `lmms-eval --tasks list`)"
+        return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+
+    def _unknown_message(self, name: str) -> str:
+        unreadable = sum(entry.name is None for entry in self.broken)
+        note = f"; {unreadable} task files could not be read (`lmms-eval tasks check all` shows why)" if unreadable else ""
+        return f"unknown task, group or tag '{name}'{self._suggestion(name)} (see `lmms-eval --tasks list`){note}"
+
+
+def _declared_name(path: Path) -> str | None:
+    """The task or group name a file declares, read without its includes (which may be
+    what is broken)."""
+    try:
+        raw = read_yaml(path)
+    except TaskConfigError:
+        return None
+    name = raw.get("group") if isinstance(raw.get("task"), list) else raw.get("task")
+    return name if isinstance(name, str) else None
+
+
+def _one_line(error: TaskConfigError, path: Path) -> str:
+    """The error as one line that starts with the broken file (an error about a file it
+    includes is prefixed with it)."""
+    text = " ".join(str(error).split())
+    return text if error.path is not None and _same_file(error.path, path) else f"{path}: {text}"
+
+
+def _same_file(location: str, path: Path) -> bool:
+    file, _, line = location.rpartition(":")
+    if not (file and line.isdecimal()):  # "FILE:LINE" from a YAML syntax error
+        file = location
+    return Path(file).resolve() == path.resolve()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -45,22 +46,55 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def load_with_includes(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+def load_with_includes(path: Path) -> dict[str, Any]:
     """A YAML file with its `include` chain merged in; the including file's keys win."""
-    path = path.resolve()
-    if path in _seen:
-        chain = " -> ".join(str(p) for p in (*_seen, path))
-        raise TaskConfigError(f"include cycle: {chain}", path=str(path), key="include")
-    data = read_yaml(path)
-    include = data.pop("include", None)
-    if include is None:
-        return data
-    merged: dict[str, Any] = {}
-    for name in include if isinstance(include, list) else [include]:
-        target = _include_target(Path(name), path)
-        merged.update(_anchor_local_paths(load_with_includes(target, (*_seen, path)), target.parent))
-    merged.update(data)
-    return merged
+    return IncludeReader().load(path)
+
+
+class IncludeReader:
+    """Reads task YAMLs with their `include` chains, parsing each file once.
+
+    lmms-eval's library includes one `_default_template_yaml` from about 1,200 files: an
+    index built with one reader parses each template once instead of once per includer.
+    A failure is remembered too, so a broken template costs one parse however many files
+    include it.
+    """
+
+    def __init__(self) -> None:
+        self._loaded: dict[Path, dict[str, Any] | TaskConfigError] = {}
+
+    def load(self, path: Path) -> dict[str, Any]:
+        # A deep copy: tasks built from one template must not share its mutable values.
+        return copy.deepcopy(self._load(path.resolve(), ()))
+
+    def _load(self, path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+        if path in seen:
+            chain = " -> ".join(str(p) for p in (*seen, path))
+            raise TaskConfigError(f"include cycle: {chain}", path=str(path), key="include")
+        cached = self._loaded.get(path)
+        if cached is None:
+            try:
+                cached = self._merge(path, seen)
+            except TaskConfigError as error:  # a file on a cycle, or including one, is broken from any start
+                cached = error
+            self._loaded[path] = cached
+        if isinstance(cached, TaskConfigError):
+            raise cached
+        return cached
+
+    def _merge(self, path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+        data = read_yaml(path)
+        include = data.pop("include", None)
+        if include is None:
+            return data
+        merged: dict[str, Any] = {}
+        for name in include if isinstance(include, list) else [include]:
+            if not isinstance(name, str):
+                raise TaskConfigError(f"expected a file name, found {name!r}", path=str(path), key="include")
+            target = _include_target(Path(name), path).resolve()
+            merged.update(_anchor_local_paths(self._load(target, (*seen, path)), target.parent))
+        merged.update(data)
+        return merged
 
 
 def _anchor_local_paths(data: dict[str, Any], folder: Path) -> dict[str, Any]:

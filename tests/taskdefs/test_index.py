@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 from helpers import write
 
 from lmms_eval.errors import TaskConfigError, UnknownNameError
-from lmms_eval.taskdefs.index import GroupNode, TaskIndex
+from lmms_eval.taskdefs.index import WARN_EACH_UP_TO, BrokenFile, GroupNode, TaskIndex
 
 
 def task_yaml(path: Path, name: str, extra: str = "") -> Path:
@@ -104,26 +105,56 @@ def test_unknown_name_suggests_close_names(tree: Path) -> None:
         build(tree).select(["qqqq"])
 
 
-def test_group_with_unknown_member(tmp_path: Path) -> None:
-    write(tmp_path / "g.yaml", "group: g\ntask: [missing_task]\n")
-    with pytest.raises(UnknownNameError, match="unknown task, group or tag 'missing_task'"):
+def test_group_with_unknown_member_names_the_group_and_its_file(tmp_path: Path) -> None:
+    task_yaml(tmp_path / "t.yaml", "missing_tsak")
+    group = write(tmp_path / "g.yaml", "group: g\ntask: [missing_task]\n")
+    with pytest.raises(TaskConfigError) as caught:
         build(tmp_path).select(["g"])
+    assert str(caught.value) == (
+        f"{group}, key 'task': group 'g' lists 'missing_task', which is no task, group or tag; did you mean 'missing_tsak'?"
+    )
 
 
-def test_duplicate_task_names_both_files(tmp_path: Path) -> None:
+def test_nested_inline_group_with_unknown_member_names_the_outer_file(tmp_path: Path) -> None:
+    group = write(tmp_path / "g.yaml", "group: outer\ntask:\n  - group: inner\n    task: [nothing_here]\n")
+    with pytest.raises(TaskConfigError, match=rf"^{group}, key 'task': group 'inner' lists 'nothing_here', which is no task"):
+        build(tmp_path).select(["outer"])
+
+
+def test_group_member_defined_only_by_a_broken_file(tmp_path: Path) -> None:
+    bad = task_yaml(tmp_path / "bad.yaml", "member", "doc_to_txt: q\n")
+    group = write(tmp_path / "g.yaml", "group: g\ntask: [member]\n")
+    with pytest.raises(TaskConfigError) as caught:
+        build(tmp_path).select(["g"])
+    assert str(caught.value) == (
+        f"{group}, key 'task': group 'g' lists 'member', whose file could not be read: "
+        f"{bad}, key 'doc_to_txt': unknown key (did you mean 'doc_to_text'?)"
+    )
+
+
+def test_duplicate_task_name_first_in_scan_order_wins(tmp_path: Path) -> None:
     first = task_yaml(tmp_path / "a" / "x.yaml", "same")
     second = task_yaml(tmp_path / "b" / "x.yaml", "same")
-    with pytest.raises(TaskConfigError) as caught:
-        build(tmp_path)
-    assert str(caught.value) == f"{second}, key 'task': name 'same' is already defined in {first}"
+    index = build(tmp_path)
+    assert index.tasks["same"][0] == first
+    assert index.broken == [BrokenFile(second, f"{second}, key 'task': name 'same' is already defined in {first}", "same")]
+    assert index.select(["same"]).configs["same"].source == str(first)
+
+
+def test_duplicate_name_across_include_paths_first_path_wins(tmp_path: Path) -> None:
+    late = task_yaml(tmp_path / "z_first" / "t.yaml", "same")
+    early = task_yaml(tmp_path / "a_second" / "t.yaml", "same")
+    index = TaskIndex.build([tmp_path / "z_first", tmp_path / "a_second"], include_builtin=False)
+    assert index.tasks["same"][0] == late  # the --include_path order, not the alphabet
+    assert [entry.path for entry in index.broken] == [early]
 
 
 def test_group_name_clashing_with_task(tmp_path: Path) -> None:
     task = task_yaml(tmp_path / "a.yaml", "dup")
     group = write(tmp_path / "b.yaml", "group: dup\ntask: [dup]\n")
-    with pytest.raises(TaskConfigError) as caught:
-        build(tmp_path)
-    assert str(group) in str(caught.value) and str(task) in str(caught.value)
+    index = build(tmp_path)
+    assert list(index.tasks) == ["dup"] and index.groups == {}
+    assert [entry.message for entry in index.broken] == [f"{group}, key 'task': name 'dup' is already defined in {task}"]
 
 
 def test_group_cycle(tmp_path: Path) -> None:
@@ -168,7 +199,7 @@ def test_inline_group_and_inline_task_overrides(tmp_path: Path) -> None:
     root = selection.roots[0]
     assert root.child_names() == ["t", "inner", "fresh"]
     inner = root.children[1]
-    assert isinstance(inner, GroupNode) and inner.config.source == "inline group"
+    assert isinstance(inner, GroupNode) and inner.config.source == str(tmp_path / "g.yaml")  # errors name the file that wrote it
     assert [m.metric for m in inner.config.aggregate_metric_list] == ["acc"]
     assert selection.configs["t"].num_fewshot == 3
     assert selection.configs["t"].source == str(tmp_path / "t.yaml")
@@ -237,11 +268,35 @@ def test_task_config_overrides_and_fresh_copies(tree: Path) -> None:
     assert index.task_config("a1").num_fewshot is None
 
 
-def test_invalid_task_file_fails_the_scan(tmp_path: Path) -> None:
+def test_invalid_task_file_is_skipped_and_stops_only_a_run_that_needs_it(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     bad = write(tmp_path / "bad.yaml", "task: bad\ndataset_path: json\ntest_split: test\ndoc_to_txt: q\n")
+    task_yaml(tmp_path / "good.yaml", "good")
+    index = build(tmp_path)
+    reason = f"{bad}, key 'doc_to_txt': unknown key (did you mean 'doc_to_text'?)"
+    assert index.broken == [BrokenFile(bad, reason, "bad")]
+    assert [record.getMessage() for record in caplog.records] == [f"skipped {reason}"]
+    assert index.select(["good"]).task_names() == ["good"]
     with pytest.raises(TaskConfigError) as caught:
-        build(tmp_path)
-    assert str(caught.value) == f"{bad}, key 'doc_to_txt': unknown key (did you mean 'doc_to_text'?)"
+        index.select(["bad"])
+    assert str(caught.value) == f"'bad' is defined only in a file that could not be read: {reason}"
+
+
+def test_many_broken_files_give_one_summary_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    for number in range(WARN_EACH_UP_TO + 1):
+        write(tmp_path / f"bad{number:02d}.yaml", "task: [unclosed\n")
+    index = build(tmp_path)
+    assert len(index.broken) == WARN_EACH_UP_TO + 1
+    [record] = caplog.records
+    assert record.getMessage().startswith(f"skipped {WARN_EACH_UP_TO + 1} task files that could not be read (first: {tmp_path / 'bad00.yaml'}:")
+    assert TaskIndex.build([tmp_path], include_builtin=False, log_broken=False).broken == index.broken
+
+
+def test_broken_user_file_for_a_builtin_name_does_not_run_the_builtin(tmp_path: Path) -> None:
+    bad = task_yaml(tmp_path / "demo_colours.yaml", "demo_colours", "doc_to_txt: q\n")
+    index = TaskIndex.build([tmp_path])
+    assert "demo_colours" not in index.tasks
+    with pytest.raises(TaskConfigError, match=rf"^'demo_colours' is defined only in a file that could not be read: {bad}, key 'doc_to_txt'"):
+        index.select(["demo_colours"])
 
 
 def test_hidden_and_cache_folders_are_not_scanned(tmp_path: Path) -> None:
@@ -258,14 +313,43 @@ def test_hidden_include_path_itself_is_scanned(tmp_path: Path) -> None:
     assert list(build(tmp_path / ".tasks").tasks) == ["t"]
 
 
-def test_malformed_yaml_fails_the_scan_with_file_and_line(tmp_path: Path) -> None:
+def test_malformed_yaml_is_broken_with_file_and_line(tmp_path: Path) -> None:
     bad = write(tmp_path / "bad.yaml", "task: bad\ndataset_path: json\n  test_split: test\n")
-    with pytest.raises(TaskConfigError, match=rf"^{bad}:3: malformed YAML: "):
-        build(tmp_path)
+    [entry] = build(tmp_path).broken
+    assert entry.path == bad and entry.name is None
+    assert entry.message.startswith(f"{bad}:3: malformed YAML: ")
+    with pytest.raises(UnknownNameError, match=r"1 task files could not be read \(`lmms-eval tasks check all` shows why\)$"):
+        build(tmp_path).select(["bad"])
 
 
-def test_include_cycle_fails_the_scan(tmp_path: Path) -> None:
+def test_broken_include_names_the_including_file_first(tmp_path: Path) -> None:
+    template = write(tmp_path / "_default_template_yaml", "dataset_path: [unclosed\n")
+    child = write(tmp_path / "child.yaml", "include: _default_template_yaml\ntask: child\n")
+    [entry] = build(tmp_path).broken
+    assert entry == BrokenFile(child, entry.message, "child")
+    assert entry.message.startswith(f"{child}: {template}:2: malformed YAML")
+
+
+def test_include_cycle_breaks_both_files(tmp_path: Path) -> None:
     write(tmp_path / "a.yaml", "include: b.yaml\ntask: a\n")
     write(tmp_path / "b.yaml", "include: a.yaml\n")
-    with pytest.raises(TaskConfigError, match=r"key 'include': include cycle: .*a\.yaml -> .*b\.yaml -> .*a\.yaml"):
-        build(tmp_path)
+    broken = build(tmp_path).broken
+    assert [entry.path.name for entry in broken] == ["a.yaml", "b.yaml"]
+    assert all(re.search(r"key 'include': include cycle: .*a\.yaml -> .*b\.yaml -> .*a\.yaml", entry.message) for entry in broken)
+    assert broken[1].message.startswith(f"{tmp_path / 'b.yaml'}: ")
+
+
+def test_a_template_included_by_many_files_is_parsed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lmms_eval.taskdefs import yaml_io
+
+    write(tmp_path / "_default_template_yaml", "dataset_path: json\ntest_split: test\ndoc_to_text: q\n")
+    for number in range(20):
+        write(tmp_path / f"t{number}.yaml", f"include: _default_template_yaml\ntask: t{number}\n")
+    parsed: list[Path] = []
+    real = yaml_io.read_yaml
+    monkeypatch.setattr(yaml_io, "read_yaml", lambda path: parsed.append(path) or real(path))
+    index = build(tmp_path)
+    assert len(index.tasks) == 20
+    assert parsed.count((tmp_path / "_default_template_yaml").resolve()) == 1
+    index.tasks["t0"][1]["metadata"] = "changed"  # tasks from one template share no values
+    assert "metadata" not in index.tasks["t1"][1]

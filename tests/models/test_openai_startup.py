@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,4 +140,17 @@ def test_a_bad_base_url_is_one_line_and_exit_2(colour_task, tmp_path, capsys):
         "lmms-eval: error: base_url must be an http:// or https:// URL with a host, such as http://127.0.0.1:8000/v1, not 'notaurl'"
     )
     assert time.monotonic() - started < 10
-    assert not Path(tmp_path / "out").exists()
+    assert not list(Path(tmp_path / "out").glob("**/*.json"))  # no results
+
+
+def test_a_run_that_sends_nothing_does_not_import_aiohttp():
+    """aiohttp costs about 0.13 s to import: a fully cached run has no use for it."""
+    probe = (
+        "import sys\n"
+        "from lmms_eval.models.api.openai_chat import OpenAIChat\n"
+        "model = OpenAIChat(model='m', base_url='http://127.0.0.1:9/v1')\n"
+        "assert list(model.generate_until(iter([]))) == []\n"
+        "print('aiohttp' in sys.modules)\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert completed.stdout.strip() == "False", completed.stderr

@@ -9,6 +9,8 @@ matters when a local server answers 256 requests at a time.
 from __future__ import annotations
 
 import asyncio
+import functools
+import importlib
 import json
 import logging
 import os
@@ -19,8 +21,6 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
-
-import aiohttp
 
 from lmms_eval.api.messages import ChatMessages, to_openai
 from lmms_eval.api.model import Model
@@ -41,6 +41,21 @@ BODY_EXCERPT = 200  # characters of an unreadable reply kept in a failure's mess
 MAX_ERROR_BYTES = 64 * 1024  # of an error reply's body read at all
 MIN_PROBE_SECONDS = 1.0  # a probe's timeout is cut to the time left before giving up, but not below this
 SERVER_CHECK_TIMEOUT = 30.0  # seconds the start-up check waits for the model list (less if `timeout` is less)
+
+
+class _ImportedOnFirstUse:
+    """A module imported when one of its names is first used. aiohttp takes about 0.13 s to
+    import (it builds its SSL contexts then), which a run answered entirely from the
+    response store never needs."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(importlib.import_module(self._name), attribute)
+
+
+aiohttp = _ImportedOnFirstUse("aiohttp")
 
 
 class _Retryable(Exception):
@@ -109,7 +124,6 @@ class OpenAIChat(Model):
         # (transformers serve with a multimodal processor answers HTTP 500).
         self.send_stop = bool(send_stop)
         self.proxy = proxy_for(self.base_url)
-        self._client_timeout = aiohttp.ClientTimeout(total=self.timeout)
         # Error text is redacted where it is made, since this backend knows its own key.
         self._redact = Redactor([self.api_key])
         self._breaker = _breaker(int(down_after), self.num_concurrent, float(probe_interval), float(give_up_after), self._announce)
@@ -124,6 +138,10 @@ class OpenAIChat(Model):
     @property
     def identity(self) -> str:
         return self.model
+
+    @functools.cached_property
+    def _client_timeout(self) -> aiohttp.ClientTimeout:
+        return aiohttp.ClientTimeout(total=self.timeout)
 
     # --- connection checks ----------------------------------------------------------
 

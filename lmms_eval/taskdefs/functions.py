@@ -99,7 +99,21 @@ def import_failure(error: BaseException) -> str:
     """Why task code could not be imported, in one line a user can act on."""
     if isinstance(error, ModuleNotFoundError) and error.name:
         return missing_module(error.name)
+    variable = _unset_environment_variable(error)
+    if variable is not None:
+        return f"reads the environment variable {variable}, which is not set"
     return " ".join(repr(error).split())
+
+
+def _unset_environment_variable(error: BaseException) -> str | None:
+    """The name, when task code failed on `os.environ[NAME]` (HF_HOME, API keys, ...)."""
+    if not isinstance(error, KeyError) or not error.args or not isinstance(error.args[0], str):
+        return None
+    traceback = error.__traceback__
+    while traceback is not None and traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    failed_in_environ = traceback is not None and traceback.tb_frame.f_globals.get("__name__") == "os"
+    return error.args[0] if failed_in_environ else None
 
 
 def missing_module(name: str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lmms_eval.errors import TaskConfigError, UnknownNameError
-from lmms_eval.taskdefs.config import GroupConfig, TaskConfig
+from lmms_eval.taskdefs.config import OUTPUT_TYPES, GroupConfig, TaskConfig
 from lmms_eval.taskdefs.library import BUILTIN_TASK_DIR, is_builtin, set_task_roots
 from lmms_eval.taskdefs.yaml_io import IncludeReader, read_yaml
 
@@ -144,7 +144,7 @@ class TaskIndex:
         if "group" in raw and isinstance(raw.get("task"), list):
             self._add_group(GroupConfig.from_dict(raw, source))
         elif isinstance(raw.get("task"), str):
-            config = TaskConfig.from_dict(raw, source)  # validates keys now: errors surface before any work
+            config = _validated(raw, source)  # keys are checked now: errors surface before any work
             self._claim_name(config.task, source)
             self.tasks[config.task] = (path, raw)
             for tag in config.tag:
@@ -284,6 +284,18 @@ class TaskIndex:
         unreadable = sum(entry.name is None for entry in self.broken)
         note = f"; {unreadable} task files could not be read (`lmms-eval tasks check all` shows why)" if unreadable else ""
         return f"unknown task, group or tag '{name}'{self._suggestion(name)} (see `lmms-eval --tasks list`){note}"
+
+
+def _validated(raw: dict[str, Any], source: str) -> TaskConfig:
+    """The task's config, validated. An output type this version cannot run still indexes
+    (the file is well formed and names a task): the run that selects it, and `tasks check`,
+    report it when they build its config."""
+    try:
+        return TaskConfig.from_dict(raw, source)
+    except TaskConfigError as error:
+        if error.key != "output_type":
+            raise
+        return TaskConfig.from_dict({**raw, "output_type": OUTPUT_TYPES[0]}, source)
 
 
 def _declared_name(path: Path) -> str | None:

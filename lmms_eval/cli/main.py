@@ -68,11 +68,9 @@ def _print_task_listing(what: str, include_paths: list[str]) -> int:
 
 
 def _tasks_command(argv: list[str]) -> int:
-    parser = Parser(prog="lmms-eval tasks", description="List tasks, groups and tags.")
-    parser.add_argument("what", nargs="?", default="list", choices=TASK_LISTINGS)
-    parser.add_argument("--include_path", action="append", default=[], help="extra task folder; repeatable")
-    args = parser.parse_args(argv)
-    return _print_task_listing(args.what, args.include_path)
+    from lmms_eval.cli.tasks_command import tasks_command
+
+    return tasks_command(argv)
 
 
 def _models_command(argv: list[str]) -> int:

@@ -71,7 +71,7 @@ def select_tasks(run: RunConfig) -> Selection:
 
 def build_model(run: RunConfig) -> tuple[type[Model], dict[str, Any], Model]:
     model_class = MODELS.get(run.model)
-    model_args = run.parsed_model_args()
+    model_args = run.parsed_model_args(model_class)  # typed by the constructor's annotations
     return model_class, model_args, model_class.create(model_args, batch_size=run.batch_size, device=run.device)
 
 

@@ -43,24 +43,71 @@ def read_rows(files: list[Path]) -> dict[str, list[dict[str, Any]]]:
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     origin: dict[str, Path] = {}
     for file in files:
-        for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+        for number, line in enumerate(_lines(file), 1):
             if not line.strip():
                 continue
-            try:
-                row = json.loads(line)
-                task = row["task"]
-            except (ValueError, KeyError, TypeError):
-                raise ConfigError(f"rescore: {file}:{number} is not a samples row") from None
+            row = _checked_row(line, f"{file}:{number}")
+            task = row["task"]
             if origin.setdefault(task, file) != file:
                 raise ConfigError(f"rescore: task {task} is in both {origin[task]} and {file}; rescore one run at a time")
             rows[task].append(row)
+        if file not in origin.values():
+            raise ConfigError(f"rescore: {file} has no samples rows (an empty file?)")
     return dict(rows)
+
+
+def _lines(file: Path) -> list[str]:
+    try:
+        return file.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise ConfigError(f"rescore: {file} is not a samples log (not UTF-8 text)") from None
+    except OSError as error:
+        raise ConfigError(f"rescore: {file}: {error.strerror or error}") from None
+
+
+def _checked_row(line: str, where: str) -> dict[str, Any]:
+    """One samples row with the fields rescoring reads, each of its type."""
+    try:
+        row = json.loads(line)
+    except ValueError:
+        row = None
+    if not isinstance(row, dict):
+        raise ConfigError(f"rescore: {where} is not a samples row (not a JSON object)")
+    checks = {
+        "task": isinstance(row.get("task"), str),
+        "doc_id": isinstance(row.get("doc_id"), int) and not isinstance(row.get("doc_id"), bool),
+        "request_keys": isinstance(row.get("request_keys"), list) and all(isinstance(key, str) for key in row["request_keys"]),
+        "resps": isinstance(row.get("resps"), list) and all(_is_answer(value) for value in row["resps"]),
+        "failures": isinstance(row.get("failures", []), list) and all(_is_failure(value) for value in row.get("failures", [])),
+    }
+    wrong = [name for name, ok in checks.items() if not ok]
+    if wrong:
+        raise ConfigError(f"rescore: {where} is not a samples row (field {wrong[0]} is missing or of the wrong type)")
+    return row
+
+
+def _is_answer(value: Any) -> bool:
+    """Text, a [logprob, is_greedy] pair, or None for a failed request."""
+    if value is None or isinstance(value, str):
+        return True
+    return (
+        isinstance(value, list) and len(value) == 2 and isinstance(value[0], (int, float)) and not isinstance(value[0], bool)
+        and isinstance(value[1], bool)
+    )
+
+
+def _is_failure(value: Any) -> bool:
+    kinds = {kind.value for kind in FailureKind}
+    return (
+        isinstance(value, dict) and isinstance(value.get("index"), int) and value.get("kind") in kinds
+        and isinstance(value.get("message"), str) and isinstance(value.get("attempts"), int)
+    )
 
 
 def rescore(paths: list[Path], include_paths: list[str], bootstrap_iters: int, seed: str) -> Evaluation:
     rows_by_task = read_rows(find_sample_files(paths))
     index = TaskIndex.build(include_paths)
-    model_names = {row.get("model", "") for rows in rows_by_task.values() for row in rows}
+    model_names = {row["model"] if isinstance(row.get("model"), str) else "" for rows in rows_by_task.values() for row in rows}
     run = RunConfig(model=sorted(model_names)[0], tasks=sorted(rows_by_task), bootstrap_iters=bootstrap_iters, seed=seed)
     run.validate()
     for name in rows_by_task:
@@ -104,5 +151,7 @@ def _response(key: str, origin: Origin, raw: Any, failure: dict[str, Any] | None
     if failure is not None:
         return Response(key=key, origin=origin, failure=Failure(FailureKind(failure["kind"]), failure["message"], failure["attempts"]))
     if isinstance(raw, list):
-        return Response(key=key, origin=origin, loglikelihood=LoglikelihoodScore(float(raw[0]), bool(raw[1])))
-    return Response(key=key, origin=origin, text=str(raw))
+        return Response(key=key, origin=origin, loglikelihood=LoglikelihoodScore(float(raw[0]), raw[1]))
+    if raw is None:  # a failed request whose failure entry is missing: never scored as text
+        return Response(key=key, origin=origin, failure=Failure(FailureKind.BAD_RESPONSE, "no answer in the samples log", 0))
+    return Response(key=key, origin=origin, text=raw)

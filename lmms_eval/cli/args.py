@@ -11,12 +11,32 @@ from lmms_eval.errors import ConfigError
 TASK_LISTINGS = ("list", "list_groups", "list_tags", "list_subtasks")
 
 
-def _limit(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is neither a count nor a fraction below 1") from None
-    return int(value) if value >= 1 and value.is_integer() else value
+EXIT_CODES = """\
+exit status:
+  0    every request answered and scored
+  1    a bug in lmms-eval (a traceback is printed)
+  2    bad input: a flag, --config file, task YAML, model argument, dataset or store
+       (also `tasks check` finding broken tasks); one line says what and where
+  3    the run finished, but some requests failed; their docs are not scored
+  130  interrupted (Ctrl-C); 143 terminated (SIGTERM). Answers already received are
+       kept in the --use_cache store: run the same command again to resume
+"""
+
+EXAMPLES = """\
+examples:
+  lmms-eval demo
+  lmms-eval --model openai --model_args model=gpt-4o-mini,num_concurrent=32 --tasks mme --output_path results/
+  lmms-eval --model openai_compatible --model_args base_url=http://127.0.0.1:8000/v1 \\
+      --tasks pope --limit 20 --use_cache answers.db
+  lmms-eval --config runs.yaml                 # flags as YAML keys; a list runs several evaluations
+  lmms-eval --tasks list                       # every task, group and tag
+  lmms-eval cache info answers.db
+  lmms-eval rescore results/<model>/
+"""
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the examples and exit codes laid out as written."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -30,21 +50,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="lmms-eval",
         description="Evaluate multimodal models on benchmarks. Other commands: `lmms-eval tasks|models|demo|prepare|cache|rescore --help`.",
+        epilog=EXAMPLES + "\n" + EXIT_CODES,
         argument_default=argparse.SUPPRESS,  # so explicit flags can override a --config file
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
-    add = parser.add_argument
+    add = parser.add_argument  # values stay text here: RunConfig types and checks them, naming the flag
     add("--config", help="YAML file with any of these flags as keys; a list of mappings runs several evaluations")
     add("--model", help="backend name from the model registry (see `lmms-eval models`); default openai")
     add("--model_args", help="backend arguments as k=v,k=v (e.g. model=gpt-4o,num_concurrent=32)")
     add("--tasks", help=f"comma-separated tasks, groups, tags or wildcards; or one of {', '.join(TASK_LISTINGS)}")
     add("--include_path", action="append", help="extra folder (or YAML file) of tasks; repeatable")
-    add("--limit", type=_limit, help="docs per task: an int, or a fraction below 1 (for smoke tests, not for reporting)")
-    add("--offset", type=int, help="skip this many docs of each task first")
-    add("--batch_size", type=int, help="requests per batch for local models (API backends use num_concurrent)")
+    add("--limit", help="docs per task: an int, or a fraction below 1 (for smoke tests, not for reporting)")
+    add("--offset", help="skip this many docs of each task first")
+    add("--batch_size", help="requests per batch for local models (API backends use num_concurrent)")
     add("--device", help="device for local models, e.g. cuda:0 or cpu")
     add("--gen_kwargs", help="generation overrides for every task, k=v,k=v (e.g. temperature=0,max_new_tokens=64)")
-    add("--num_fewshot", type=int, help="few-shot examples per prompt (overrides the task)")
+    add("--num_fewshot", help="few-shot examples per prompt (overrides the task)")
     add("--apply_chat_template", action="store_true", help="give simple models chat messages and let them apply their chat template")
     add("--fewshot_as_multiturn", action="store_true", help="few-shot examples as alternating user/assistant turns (needs --apply_chat_template)")
     add("--system_instruction", help="system prompt for every request")
@@ -53,8 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--log_samples_suffix", help="suffix of samples file names (default model_outputs)")
     add("--predict_only", action="store_true", help="generate and log answers without scoring them (implies --log_samples)")
     add("--seed", help="one int, or four comma-separated: python random, numpy, torch, few-shot (default 0,1234,1234,1234)")
-    add("--bootstrap_iters", type=int, help="bootstrap resamples for standard errors of non-mean metrics; 0 turns them off (default 100000)")
-    add("--verbosity", choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper, help="log level; DEBUG also shows tracebacks (default INFO)")
+    add("--bootstrap_iters", help="bootstrap resamples for standard errors of non-mean metrics; 0 turns them off (default 100000)")
+    add("--verbosity", help="DEBUG, INFO, WARNING or ERROR; DEBUG also shows tracebacks (default INFO)")
     add("--use_cache", help="response store (SQLite file): answers are saved as they arrive and reused, so an interrupted run resumes")
     add("--show_config", action="store_true", help="print each task's resolved configuration before running")
     return parser

@@ -3,8 +3,12 @@ logging set-up, running one evaluation, and the closing table with its exit stat
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from lmms_eval.config import RunConfig
@@ -16,6 +20,30 @@ EXIT_OK = 0
 EXIT_BAD_INPUT = 2  # every LmmsEvalError unless it says otherwise
 EXIT_REQUESTS_FAILED = 3  # the run finished, but some answers are missing
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as shells report a process the signal ended
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be, so it unwinds through the same clean-ups
+    (the backend closes, the store closes; answers are committed as they arrive)."""
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While inside, SIGTERM raises Terminated in the main thread; the previous handler
+    is put back after (tests call main() in-process)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run_one(run: RunConfig) -> int:
@@ -29,6 +57,8 @@ def run_one(run: RunConfig) -> int:
     group = ProcessGroup.from_environment()
     output_dir = run.output_dir() if group.is_main else None  # rank 0 alone scores and writes
     writer = OutputWriter(output_dir) if output_dir is not None else None
+    if writer is not None:
+        writer.check_writable()  # before the model is built: a run must not be asked only to be lost
     try:
         evaluation = evaluate(run, selection, on_task_done=writer.task_done if writer else None, group=group)
     finally:
@@ -40,7 +70,19 @@ def run_one(run: RunConfig) -> int:
         for path in writer.written:
             logger.info("wrote %s", path)
     print(f"\n{run.model} ({evaluation.model_identity}), limit={run.limit}, num_fewshot={run.num_fewshot}, batch_size={run.batch_size}")
-    return report_end(evaluation)
+    status = report_end(evaluation)
+    if writer is not None and writer.errors:
+        store = run.use_cache
+        kept = f"the answers are in the store {store}: run the same command again to write them" if store else "the answers were not stored (no --use_cache)"
+        return report_unwritten(writer, kept)
+    return status
+
+
+def report_unwritten(writer: Any, kept: str) -> int:
+    """Writing failed after the check (disk full, folder removed): the table was printed;
+    say what was lost and where the answers are (`kept`)."""
+    print(f"lmms-eval: error: {writer.errors[0]} ({len(writer.errors)} files not written); {kept}", file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 def report_end(evaluation: Any) -> int:
@@ -48,10 +90,26 @@ def report_end(evaluation: Any) -> int:
     from lmms_eval.report.table import render_table
 
     print(render_table(evaluation))
+    warn_empty_answers(evaluation)
     if evaluation.failed_requests:
         print(f"lmms-eval: {evaluation.failed_requests} requests failed; their docs are not scored", file=sys.stderr)
         return EXIT_REQUESTS_FAILED
     return EXIT_OK
+
+
+def warn_empty_answers(evaluation: Any) -> None:
+    """Empty answers are scored as wrong (a model may truly answer nothing); one line says so."""
+    from lmms_eval.report.results import empty_answers
+
+    counts = {name: empty_answers(task_run.answered) for name, task_run in evaluation.task_runs.items()}
+    counts = {name: count for name, count in counts.items() if count}
+    if counts:
+        tasks = ", ".join(f"{name}: {count}" for name, count in counts.items())
+        print(
+            f"lmms-eval: warning: {sum(counts.values())} answers were empty ({tasks}) and are scored as wrong; "
+            "`lmms-eval cache clear --empty FILE` lets a --use_cache run ask them again",
+            file=sys.stderr,
+        )
 
 
 def _print_configs(selection: Any) -> None:

@@ -9,20 +9,34 @@ from pathlib import Path
 from typing import Any
 
 from lmms_eval.cli.args import TASK_LISTINGS, Parser, build_parser, flag_values
-from lmms_eval.cli.common import EXIT_INTERRUPTED, EXIT_OK, EXIT_REQUESTS_FAILED, configure_logging, logger, run_one  # noqa: F401 - EXIT_REQUESTS_FAILED is part of the API
-from lmms_eval.config import RunConfig
+from lmms_eval.cli.common import (  # noqa: F401 - EXIT_REQUESTS_FAILED is part of the API
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_REQUESTS_FAILED,
+    EXIT_TERMINATED,
+    Terminated,
+    configure_logging,
+    logger,
+    run_one,
+    sigterm_as_interrupt,
+)
+from lmms_eval.config import RunConfig, check_paths
 from lmms_eval.errors import ConfigError, LmmsEvalError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        return _dispatch(argv)
+        with sigterm_as_interrupt():  # SIGTERM unwinds like Ctrl-C: stored answers stay stored
+            return _dispatch(argv)
     except LmmsEvalError as error:
         if logger.isEnabledFor(logging.DEBUG):  # --verbosity DEBUG: the traceback too
             logger.exception("failed")
         print(f"lmms-eval: error: {error}", file=sys.stderr)
         return error.exit_code
+    except Terminated:
+        print("lmms-eval: terminated (SIGTERM); answers received are kept in the --use_cache store, if any", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("lmms-eval: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -39,8 +53,9 @@ def _dispatch(argv: list[str]) -> int:
     listing = flags.get("tasks") or file_entries[0].get("tasks")
     if listing in TASK_LISTINGS:
         include = flags.get("include_path") or file_entries[0].get("include_path") or []
-        return _print_task_listing(listing, [include] if isinstance(include, str) else include)
-    runs = [RunConfig.from_layers(entry, flags) for entry in file_entries]
+        return _print_task_listing(listing, check_paths(include, "--include_path"))
+    label = f"--config {config_path}" if config_path else "--config"
+    runs = [RunConfig.from_layers(entry, flags, label) for entry in file_entries]
     return max(run_one(run) for run in runs)
 
 
@@ -51,8 +66,12 @@ def _read_run_file(path: Path) -> list[dict[str, Any]]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise ConfigError(f"--config {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"--config {path}: not a YAML file (not UTF-8 text)") from None
     except yaml.YAMLError as error:
         raise ConfigError(f"--config {path}: malformed YAML ({str(error).splitlines()[0]})") from None
+    except (ValueError, RecursionError) as error:  # e.g. a date that does not exist; nesting too deep
+        raise ConfigError(f"--config {path}: malformed YAML ({type(error).__name__}: {str(error)[:200]})") from None
     entries = data if isinstance(data, list) else [data]
     if not entries or not all(isinstance(entry, dict) for entry in entries):
         raise ConfigError(f"--config {path}: expected a mapping of flags, or a list of them")

@@ -20,16 +20,19 @@ def rescore_command(argv: list[str]) -> int:
     parser.add_argument("--seed", default=",".join(map(str, DEFAULT_SEEDS)), help="as for an evaluation (the bootstrap uses the first)")
     args = parser.parse_args(argv)
 
-    from lmms_eval.cli.common import configure_logging, logger, report_end
+    from lmms_eval.cli.common import configure_logging, logger, report_end, report_unwritten
     from lmms_eval.report.writer import OutputWriter
     from lmms_eval.rescore import find_sample_files, rescore
 
     configure_logging("INFO")
+    writer = OutputWriter(args.output_path or find_sample_files(args.paths)[0].parent.parent)
+    writer.check_writable()
     evaluation = rescore(args.paths, args.include_path, args.bootstrap_iters, args.seed)
-    output = args.output_path or find_sample_files(args.paths)[0].parent.parent
-    path = OutputWriter(output).finish(evaluation)
-    logger.info("wrote %s", path)
-    return report_end(evaluation)
+    path = writer.finish(evaluation)
+    if not writer.errors:
+        logger.info("wrote %s", path)
+    status = report_end(evaluation)
+    return report_unwritten(writer, "the samples logs are unchanged") if writer.errors else status
 
 
 def prepare_command(argv: list[str]) -> int:
@@ -63,23 +66,45 @@ def prepare_command(argv: list[str]) -> int:
 
 
 def cache_command(argv: list[str]) -> int:
-    parser = Parser(prog="lmms-eval cache", description="Inspect or clear a response store (--use_cache file).")
-    actions = parser.add_subparsers(dest="action", required=True)
-    info = actions.add_parser("info", help="answers by model and task, and the file's size")
-    info.add_argument("path", type=Path)
-    clear = actions.add_parser("clear", help="delete stored answers (all, or those of one model and/or task)")
-    clear.add_argument("path", type=Path)
-    clear.add_argument("--model", help="model label as `cache info` shows it, e.g. openai:gpt-4o")
-    clear.add_argument("--task", help="task name")
+    from lmms_eval.cli.args import HelpFormatter
+
+    parser = Parser(
+        prog="lmms-eval cache",
+        description="Inspect or clear a response store: the SQLite file a run given --use_cache FILE keeps its answers in.",
+        epilog="examples:\n  lmms-eval cache info answers.db\n  lmms-eval cache clear answers.db --empty\n"
+        "  lmms-eval cache clear answers.db --model openai:gpt-4o --task mme",
+        formatter_class=HelpFormatter,
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="{info,clear}")
+    info = actions.add_parser(
+        "info",
+        help="answers by model and task, and the file's size",
+        description="Show how many answers the store holds for each model and task, how many are empty, and the file's size. "
+        "Reads the file without changing it; a file that is not a store (or is corrupted) is refused.",
+    )
+    info.add_argument("path", type=Path, help="the store file (as given to --use_cache)")
+    clear = actions.add_parser(
+        "clear",
+        help="delete stored answers (all, one model's or task's, or the empty ones)",
+        description="Delete stored answers, so that the next run with this store asks for them again. "
+        "Without options every answer is deleted; --model, --task and --empty narrow that down and combine.",
+        epilog="examples:\n  lmms-eval cache clear answers.db --empty     # ask the empty answers again\n"
+        "  lmms-eval cache clear answers.db --task mme",
+        formatter_class=HelpFormatter,
+    )
+    clear.add_argument("path", type=Path, help="the store file (as given to --use_cache)")
+    clear.add_argument("--model", help="only this model's answers: its label as `cache info` shows it, e.g. openai:gpt-4o")
+    clear.add_argument("--task", help="only this task's answers")
+    clear.add_argument("--empty", action="store_true", help="only answers that are empty or whitespace (scored as wrong)")
     args = parser.parse_args(argv)
 
     from lmms_eval.store.sqlite import ResponseStore
 
-    store = ResponseStore(args.path, create=False)
+    store = ResponseStore(args.path, create=False, read_only=args.action == "info")
     try:
         if args.action == "clear":
-            deleted = store.clear(model=args.model, task=args.task)
-            print(f"deleted {deleted} answers from {args.path}")
+            deleted = store.clear(model=args.model, task=args.task, empty=args.empty)
+            print(f"deleted {deleted} {'empty ' if args.empty else ''}answers from {args.path}")
         else:
             print(_info_text(store))
     finally:
@@ -93,5 +118,6 @@ def _info_text(store) -> str:
     summary = store.summary()
     total = sum(entry.answers for entry in summary)
     rows = [(entry.model, entry.task, str(entry.answers)) for entry in summary]
-    header = f"{store.path}: {total} answers, {store.size_bytes() / 1e6:.2f} MB"
+    empty = store.empty_answers()
+    header = f"{store.path}: {total} answers ({empty} empty), {store.size_bytes() / 1e6:.2f} MB"
     return header + ("\n\n" + columns(rows, ("Model", "Task", "Answers")) if rows else "")

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from lmms_eval.engine.aggregate import MetricKey, Score
+from lmms_eval.engine.inference import TaskResponses
 from lmms_eval.evaluator import Evaluation, TaskRun
+from lmms_eval.store.sqlite import is_empty_text
 
 STDERR_UNKNOWN = "N/A"
 _RECORDED_PACKAGES = ("lmms-eval", "datasets", "numpy", "aiohttp", "pillow", "torch", "transformers", "accelerate", "tokenizers", "gguf", "vllm", "sglang")
@@ -85,8 +87,14 @@ def _request_summary(task_run: TaskRun) -> dict[str, Any]:
         "failed": len(answered.failures),
         "failed_docs": task_run.failed_docs,
         "failure_kinds": answered.failure_kinds(),
+        "empty": empty_answers(answered),
         "usage": {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens},
     }
+
+
+def empty_answers(answered: TaskResponses) -> int:
+    """Answers that are empty or only whitespace: scored as wrong, and worth a warning."""
+    return sum(1 for response in answered.responses.values() if response.text is not None and is_empty_text(response.text))
 
 
 def sanitize_model_name(name: str) -> str:

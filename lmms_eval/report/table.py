@@ -6,6 +6,7 @@ from typing import Any
 
 from lmms_eval.engine.aggregate import MetricKey, Score
 from lmms_eval.evaluator import Evaluation
+from lmms_eval.report.results import empty_answers
 
 _HEADER = ("Task", "Version", "Filter", "n-shot", "Metric", "Value", "Stderr", "n")
 
@@ -64,4 +65,7 @@ def _failure_lines(evaluation: Evaluation) -> list[str]:
                 f"WARNING {name}: {len(failed)} of {len(task_run.answered.responses)} requests failed ({kinds}); "
                 f"{task_run.failed_docs} docs were not scored"
             )
+        empty = empty_answers(task_run.answered)
+        if empty:
+            lines.append(f"WARNING {name}: {empty} of {len(task_run.answered.responses)} answers were empty (scored as wrong)")
     return ([""] + lines) if lines else []

@@ -8,10 +8,14 @@ results file follows at the end.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 
+from lmms_eval.errors import OutputError
 from lmms_eval.evaluator import Evaluation, TaskRun
-from lmms_eval.report.files import Redactor, to_json_text, write_atomic
+from lmms_eval.report.files import Redactor, check_writable_folder, remove_stale_temporaries, to_json_text, write_atomic
+
+logger = logging.getLogger(__name__)
 from lmms_eval.report.results import build_results, sanitize_model_name
 from lmms_eval.report.samples import sample_rows
 
@@ -26,6 +30,12 @@ class OutputWriter:
     def __init__(self, output_path: Path):
         self.output_path = output_path
         self.written: list[Path] = []
+        self.errors: list[OutputError] = []  # writes that failed; the run goes on (its answers may be stored)
+        self._swept: set[Path] = set()
+
+    def check_writable(self) -> None:
+        """Raise OutputError now, before any request, if --output_path cannot take files."""
+        check_writable_folder(self.output_path, "--output_path")
 
     def _prefix(self, evaluation: Evaluation) -> Path:
         folder = self.output_path / sanitize_model_name(evaluation.model_identity)
@@ -47,5 +57,13 @@ class OutputWriter:
         return path
 
     def _write(self, path: Path, text: str) -> None:
-        write_atomic(path, text)
+        if path.parent not in self._swept:  # temporary files a killed run left in this folder
+            self._swept.add(path.parent)
+            remove_stale_temporaries(path.parent)
+        try:
+            write_atomic(path, text)
+        except OutputError as error:
+            logger.error("%s", error)
+            self.errors.append(error)
+            return
         self.written.append(path)

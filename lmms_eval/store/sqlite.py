@@ -8,20 +8,23 @@ that were in flight. Failures are never written.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lmms_eval.api.request import Origin, Request
+from lmms_eval.api.request import Origin, Request, RequestType
 from lmms_eval.api.response import LoglikelihoodScore, Response, Usage
 from lmms_eval.errors import LmmsEvalError
 
 SCHEMA_VERSION = "1"
 DEFAULT_BUSY_TIMEOUT = 30.0  # seconds: another process may hold the write lock for a moment
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+_TABLES = {"meta", "responses"}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -49,13 +52,22 @@ class StoreSummary:
 
 
 class ResponseStore:
-    def __init__(self, path: str | Path, *, create: bool = True, busy_timeout: float = DEFAULT_BUSY_TIMEOUT):
+    def __init__(
+        self, path: str | Path, *, create: bool = True, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, read_only: bool = False
+    ):
+        """Open (or create) a store. An existing file is first inspected through a
+        read-only connection: one that is not a store of ours (another program's SQLite
+        database, a corrupted file) is refused before anything could write to it.
+        `read_only` (cache info) never writes at all."""
         self.path = Path(path)
-        _check_is_store(self.path, create)
+        _check_is_store(self.path, create, busy_timeout)
         try:
-            self._db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
-            self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            self._set_up(time.monotonic() + busy_timeout)
+            if read_only:
+                self._db = _connect_read_only(self.path, busy_timeout)
+            else:
+                self._db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+                self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+                self._set_up(time.monotonic() + busy_timeout)
         except sqlite3.Error as error:
             raise StoreError(f"--use_cache {self.path}: {error} (is the file or its folder read-only, or locked by another program?)") from None
         self._lock = threading.Lock()  # requests are built (and looked up) on worker threads
@@ -88,16 +100,20 @@ class ResponseStore:
     # --- answers ------------------------------------------------------------------------
 
     def get(self, model_key: str, request: Request) -> Response | None:
-        """The stored answer to `request`, or None. A row that cannot be decoded counts as missing."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT answer FROM responses WHERE request_key = ? AND model_key = ?", (request.key, model_key)
-            ).fetchone()
+        """The stored answer to `request`, or None. A row that is not a valid answer to a
+        request of this type counts as missing (it is asked again) and is counted."""
+        try:
+            with self._lock:
+                row = self._db.execute(
+                    "SELECT answer FROM responses WHERE request_key = ? AND model_key = ?", (request.key, model_key)
+                ).fetchone()
+        except sqlite3.Error as error:
+            raise StoreError(f"--use_cache {self.path}: cannot read: {error}") from None
         if row is None:
             return None
         try:
-            return decode_answer(row[0], request.key, request.origin)
-        except (ValueError, KeyError, TypeError):
+            return decode_answer(row[0], request.key, request.origin, request.type)
+        except UnreadableAnswer:
             self.unreadable += 1
             return None
 
@@ -118,23 +134,43 @@ class ResponseStore:
     # --- maintenance ------------------------------------------------------------------------
 
     def summary(self) -> list[StoreSummary]:
-        rows = self._db.execute("SELECT model, task, COUNT(*) FROM responses GROUP BY model, task ORDER BY model, task")
+        try:
+            rows = self._db.execute("SELECT model, task, COUNT(*) FROM responses GROUP BY model, task ORDER BY model, task").fetchall()
+        except sqlite3.Error as error:
+            raise StoreError(f"{self.path}: cannot read: {error}") from None
         return [StoreSummary(model, task, count) for model, task, count in rows]
 
-    def clear(self, model: str | None = None, task: str | None = None) -> int:
-        conditions, values = [], []
-        for column, value in (("model", model), ("task", task)):
-            if value is not None:
-                conditions.append(f"{column} = ?")
-                values.append(value)
-        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    def empty_answers(self, model: str | None = None, task: str | None = None) -> int:
+        """Stored answers whose text is empty or only whitespace."""
+        return len(self._empty_rows(*_where(model, task)))
+
+    def clear(self, model: str | None = None, task: str | None = None, *, empty: bool = False) -> int:
+        """Delete stored answers (of one model and/or task); with `empty`, only the
+        empty ones, so that a run asks them again."""
+        where, values = _where(model, task)
         try:
             with self._lock:
-                deleted = self._db.execute(f"DELETE FROM responses{where}", values).rowcount  # noqa: S608 - columns are fixed
+                if empty:
+                    keys = self._empty_rows(where, values)
+                    self._db.execute("BEGIN IMMEDIATE")
+                    self._db.executemany("DELETE FROM responses WHERE request_key = ? AND model_key = ?", keys)
+                    self._db.execute("COMMIT")
+                    deleted = len(keys)
+                else:
+                    deleted = self._db.execute(f"DELETE FROM responses{where}", values).rowcount  # noqa: S608 - columns are fixed
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error as error:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             raise StoreError(f"{self.path}: cannot clear: {error}") from None
         return deleted
+
+    def _empty_rows(self, where: str, values: list[str]) -> list[tuple[str, str]]:
+        try:
+            rows = self._db.execute(f"SELECT request_key, model_key, answer FROM responses{where}", values).fetchall()  # noqa: S608
+        except sqlite3.Error as error:
+            raise StoreError(f"{self.path}: cannot read: {error}") from None
+        return [(request_key, model_key) for request_key, model_key, answer in rows if _is_empty_answer(answer)]
 
     def size_bytes(self) -> int:
         return sum(path.stat().st_size for path in (self.path, Path(f"{self.path}-wal")) if path.exists())
@@ -143,7 +179,16 @@ class ResponseStore:
         self._db.close()
 
 
-def _check_is_store(path: Path, create: bool) -> None:
+def _where(model: str | None, task: str | None) -> tuple[str, list[str]]:
+    conditions, values = [], []
+    for column, value in (("model", model), ("task", task)):
+        if value is not None:
+            conditions.append(f"{column} = ?")
+            values.append(value)
+    return (f" WHERE {' AND '.join(conditions)}" if conditions else ""), values
+
+
+def _check_is_store(path: Path, create: bool, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
     if path.is_dir():
         raise StoreError(f"--use_cache {path} is a folder; give a file path")
     if not path.exists():
@@ -159,8 +204,61 @@ def _check_is_store(path: Path, create: bool) -> None:
             header = handle.read(len(_SQLITE_MAGIC))
     except OSError as error:
         raise StoreError(f"--use_cache {path}: {error.strerror}") from None
-    if header and header != _SQLITE_MAGIC:
+    if not header:
+        return  # an empty file: a new store
+    if header != _SQLITE_MAGIC:
         raise StoreError(f"--use_cache {path} is not a response store (not an SQLite file); left untouched")
+    _inspect(path, busy_timeout)
+
+
+def _connect_read_only(path: Path, busy_timeout: float) -> sqlite3.Connection:
+    uri = f"file:{urllib.parse.quote(str(path.resolve()))}?mode=ro"
+    return sqlite3.connect(uri, uri=True, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+
+
+def _inspect(path: Path, busy_timeout: float) -> None:
+    """Through a read-only connection (nothing is written, no PRAGMA changes anything):
+    the file must be intact and hold our tables, or no tables at all."""
+    try:
+        db = _connect_read_only(path, busy_timeout)
+    except sqlite3.Error as error:
+        raise StoreError(f"--use_cache {path}: cannot open: {error}; left untouched") from None
+    try:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables:
+            return  # an SQLite file with nothing in it yet
+        if tables != _TABLES:
+            shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+            raise StoreError(f"--use_cache {path} is an SQLite database but not a response store (its tables: {shown}); left untouched")
+        row = db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
+        if row is None:
+            raise StoreError(f"--use_cache {path} is not a response store (it has no schema version); left untouched")
+        if row[0] != SCHEMA_VERSION:
+            raise StoreError(f"--use_cache {path}: store schema {row[0]}, this lmms-eval reads {SCHEMA_VERSION}; left untouched")
+        problems = [line for (line,) in db.execute("PRAGMA quick_check(3)")]  # reads every page, writes nothing
+        if problems != ["ok"]:
+            raise StoreError(f"--use_cache {path} is corrupted ({problems[0]}); left untouched")
+    except sqlite3.OperationalError as error:
+        if getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            raise StoreError(f"--use_cache {path}: {error} (locked by another program?)") from None
+        raise StoreError(f"--use_cache {path} is corrupted or not a response store ({error}); left untouched") from None
+    except sqlite3.DatabaseError as error:
+        raise StoreError(f"--use_cache {path} is corrupted or not a response store ({error}); left untouched") from None
+    finally:
+        db.close()
+
+
+def is_empty_text(text: str) -> bool:
+    """An answer with no words: empty, or only whitespace."""
+    return not text.strip()
+
+
+def _is_empty_answer(raw: str) -> bool:
+    try:
+        answer = json.loads(raw)
+    except (TypeError, ValueError):
+        return False
+    return isinstance(answer, dict) and isinstance(answer.get("text"), str) and is_empty_text(answer["text"])
 
 
 def encode_answer(response: Response) -> str:
@@ -175,10 +273,45 @@ def encode_answer(response: Response) -> str:
     return json.dumps(answer, ensure_ascii=False)
 
 
-def decode_answer(raw: str, key: str, origin: Origin) -> Response:
-    answer = json.loads(raw)
-    usage = Usage(*answer["usage"]) if "usage" in answer else None
+class UnreadableAnswer(ValueError):
+    """A stored row that is not a valid answer: it counts as missing."""
+
+
+_TEXT_KEYS = {"text", "usage"}
+_SCORE_KEYS = {"logprob", "is_greedy", "usage"}
+
+
+def decode_answer(raw: Any, key: str, origin: Origin, request_type: RequestType | None = None) -> Response:
+    """A stored answer, validated: text is a str; a log-likelihood is a finite number and
+    a bool; usage is two counts; nothing else, and of the kind the request asks for.
+    (A stored text that merely looks odd, such as the repr of a list of parts an old
+    version wrote, cannot be told from text; a stored non-string never becomes text.)"""
+    try:
+        answer = json.loads(raw)
+    except (TypeError, ValueError):
+        raise UnreadableAnswer("not JSON") from None
+    if not isinstance(answer, dict):
+        raise UnreadableAnswer("not a JSON object")
+    usage = _usage(answer["usage"]) if "usage" in answer else None
     if "text" in answer:
-        return Response(key=key, origin=origin, text=str(answer["text"]), usage=usage)
-    score = LoglikelihoodScore(float(answer["logprob"]), bool(answer["is_greedy"]))
-    return Response(key=key, origin=origin, loglikelihood=score, usage=usage)
+        if set(answer) - _TEXT_KEYS or not isinstance(answer["text"], str):
+            raise UnreadableAnswer("text must be a string, alone")
+        if request_type is RequestType.LOGLIKELIHOOD:
+            raise UnreadableAnswer("text stored for a log-likelihood request")
+        return Response(key=key, origin=origin, text=answer["text"], usage=usage)
+    logprob, is_greedy = answer.get("logprob"), answer.get("is_greedy")
+    if set(answer) - _SCORE_KEYS or not _finite_number(logprob) or not isinstance(is_greedy, bool):
+        raise UnreadableAnswer("a log-likelihood must be a finite number and a bool")
+    if request_type is RequestType.GENERATE_UNTIL:
+        raise UnreadableAnswer("a log-likelihood stored for a generation request")
+    return Response(key=key, origin=origin, loglikelihood=LoglikelihoodScore(float(logprob), is_greedy), usage=usage)
+
+
+def _finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _usage(value: Any) -> Usage:
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value)):
+        raise UnreadableAnswer("usage must be two token counts")
+    return Usage(*value)

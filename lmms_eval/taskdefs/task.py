@@ -11,6 +11,7 @@ from typing import Any
 
 from lmms_eval.api.messages import ChatMessages
 from lmms_eval.errors import DocumentError, TaskConfigError
+from lmms_eval.generation import validate_generation_kwargs
 from lmms_eval.taskdefs.config import TaskConfig
 from lmms_eval.taskdefs.dataset import load_splits, split_of
 from lmms_eval.taskdefs.functions import FunctionRef
@@ -270,6 +271,7 @@ class Task:
         # iterate `until` as a list of stops (a string would stop at every character).
         if isinstance(kwargs["until"], str):
             kwargs["until"] = [kwargs["until"]]
+        validate_generation_kwargs(kwargs, f"{self.config.source or 'task ' + self.name}, key 'generation_kwargs'")
         return kwargs
 
 

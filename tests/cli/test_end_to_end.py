@@ -468,7 +468,7 @@ def test_multiple_choice_by_loglikelihood(tmp_path, monkeypatch):
 def test_bad_flag_values_are_one_line(capsys):
     assert run_cli("--limit", "abc", "--tasks", "x") == 2
     assert capsys.readouterr().err.strip() == (
-        "lmms-eval: error: argument --limit: 'abc' is neither a count nor a fraction below 1 (see `lmms-eval --help`)"
+        "lmms-eval: error: --limit must be a count of docs or a fraction below 1, not 'abc'"
     )
     assert run_cli("--no_such_flag") == 2
     assert capsys.readouterr().err.strip() == "lmms-eval: error: unrecognized arguments: --no_such_flag (see `lmms-eval --help`)"

@@ -47,6 +47,9 @@ class RunConfig:
     verbosity: str = "INFO"
     show_config: bool = False
     use_cache: str | None = None
+    judge_model: str | None = None  # registered backend that judges open-ended answers (docs/judges.md)
+    judge_args: str | dict[str, Any] = ""  # a dict once validated, like model_args
+    judge_repeats: int = 1  # each judge question asked this many times (MM-Vet's protocol: 5)
 
     #: Where model_args came from, for the errors found when the backend's types are known.
     model_args_where: ClassVar[str] = "--model_args"
@@ -92,6 +95,11 @@ class RunConfig:
         if model_class is None:
             return {key: parse_scalar(value) if isinstance(value, str) else value for key, value in raw.items()}
         return typed_model_args(model_class, raw, self.model_args_where)
+
+    def parsed_judge_args(self) -> dict[str, Any]:
+        """The judge's backend args, typed as they look (the backend types them again when built)."""
+        raw = check_model_args(self.judge_args, "--judge_args")
+        return {key: parse_scalar(value) if isinstance(value, str) else value for key, value in raw.items()}
 
     def parsed_gen_kwargs(self) -> dict[str, Any]:
         return check_gen_kwargs(self.gen_kwargs, "--gen_kwargs")
@@ -251,6 +259,9 @@ _FIELD_CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "verbosity": check_verbosity,
     "show_config": check_bool,
     "use_cache": _optional(check_text),
+    "judge_model": _optional(check_text),
+    "judge_args": check_model_args,
+    "judge_repeats": lambda value, where: check_int(value, where, minimum=1),
 }
 
 

@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--bootstrap_iters", help="bootstrap resamples for standard errors of non-mean metrics; 0 turns them off (default 100000)")
     add("--verbosity", help="DEBUG, INFO, WARNING or ERROR; DEBUG also shows tracebacks (default INFO)")
     add("--use_cache", help="response store (SQLite file): answers are saved as they arrive and reused, so an interrupted run resumes")
+    add("--judge_model", help="backend that judges open-ended answers (e.g. openai, openai_compatible); see docs/judges.md")
+    add("--judge_args", help="judge backend arguments as k=v,k=v (e.g. model=gpt-4o-2024-11-20,num_concurrent=16); model= wins over the task's default")
+    add("--judge_repeats", help="ask each judge question this many times and report the spread (MM-Vet's protocol: 5); default 1")
     add("--show_config", action="store_true", help="print each task's resolved configuration before running")
     return parser
 

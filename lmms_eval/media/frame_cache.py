@@ -1,0 +1,88 @@
+"""Decoded frames on disk, keyed by the video file's content digest and the sampling spec.
+
+A second run, or a second model on the same task, reads the frames back instead of decoding:
+the key does not depend on the path, so a moved or re-downloaded copy of the same file hits.
+Entries are written to a temporary file and renamed, so a killed run never leaves half an
+entry that a later run would read.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from lmms_eval.api.media import media_digest
+from lmms_eval.media.sampling import VideoSampling
+from lmms_eval.media.video import DecodedVideo, decode_video
+
+FRAME_CACHE_ENV = "LMMS_EVAL_FRAME_CACHE"
+
+
+def default_frame_cache_dir() -> Path:
+    configured = os.environ.get(FRAME_CACHE_ENV)
+    if configured:
+        return Path(configured).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "lmms_eval" / "frames"
+
+
+class FrameCache:
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        self.root = Path(root) if root is not None else default_frame_cache_dir()
+
+    def entry_path(self, video: str | os.PathLike[str], sampling: VideoSampling) -> Path:
+        digest = media_digest(os.fspath(video))  # content digest, memoised per (path, size, mtime)
+        return self.root / digest[:2] / f"{digest}-{sampling.digest}.npz"
+
+    def get(self, video: str | os.PathLike[str], sampling: VideoSampling) -> DecodedVideo | None:
+        import numpy as np
+
+        entry = self.entry_path(video, sampling)
+        if not entry.is_file():
+            return None
+        try:
+            with np.load(entry) as stored:
+                return DecodedVideo(
+                    frames=stored["frames"],
+                    indices=tuple(int(i) for i in stored["indices"]),
+                    timestamps=tuple(float(t) for t in stored["timestamps"]),
+                    total_frames=int(stored["total_frames"]),
+                    average_fps=float(stored["average_fps"]),
+                )
+        except (OSError, ValueError, KeyError):  # unreadable entry: decode again and overwrite it
+            return None
+
+    def put(self, video: str | os.PathLike[str], sampling: VideoSampling, decoded: DecodedVideo) -> None:
+        import numpy as np
+
+        entry = self.entry_path(video, sampling)
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as output:
+                # Uncompressed: frames are already small, and reading them back must be fast.
+                np.savez(
+                    output,
+                    frames=decoded.frames,
+                    indices=np.asarray(decoded.indices, dtype=np.int64),
+                    timestamps=np.asarray(decoded.timestamps, dtype=np.float64),
+                    total_frames=decoded.total_frames,
+                    average_fps=decoded.average_fps,
+                )
+            os.replace(temporary, entry)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+def load_frames(video: str | os.PathLike[str], sampling: VideoSampling, cache: FrameCache | None = None) -> DecodedVideo:
+    """The one entry point backends use: cached frames, or decode and remember them."""
+    if cache is None:
+        return decode_video(video, sampling)
+    cached = cache.get(video, sampling)
+    if cached is not None:
+        return cached
+    decoded = decode_video(video, sampling)
+    cache.put(video, sampling, decoded)
+    return decoded

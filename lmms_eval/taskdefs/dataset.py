@@ -38,16 +38,35 @@ def load_splits(config: TaskConfig) -> Any:
         raise DatasetLoadError(f"task {config.task} ({config.source}): data file {empty} has no rows: nothing to evaluate")
     try:
         if kwargs.get("load_from_disk"):
-            return datasets.load_from_disk(str(_local_path(config.dataset_path, base_dir)))
+            return _audio_undecoded(datasets.load_from_disk(str(_local_path(config.dataset_path, base_dir))))
         path = config.dataset_path
         local = _local_path(path, base_dir)
         if local.exists():
             path = str(local)
-        return datasets.load_dataset(path, config.dataset_name, **load_kwargs)
+        return _audio_undecoded(datasets.load_dataset(path, config.dataset_name, **load_kwargs))
     except DatasetLoadError:
         raise
     except Exception as error:  # datasets raises many types; the user needs one line
         raise DatasetLoadError(f"task {config.task} ({config.source}): cannot load dataset '{config.dataset_path}': {_one_line(error)}") from error
+
+
+def _audio_undecoded(splits: Any) -> Any:
+    """Audio columns read as their stored bytes: datasets 5.x decodes `Audio` through
+    torchcodec (torch + system FFmpeg), so `read_doc` decodes them with soundfile instead."""
+    if not hasattr(splits, "keys"):  # load_from_disk of one split
+        return _split_audio_undecoded(splits)
+    for name in list(splits.keys()):
+        splits[name] = _split_audio_undecoded(splits[name])
+    return splits
+
+
+def _split_audio_undecoded(split: Any) -> Any:
+    import datasets
+
+    for column, feature in (getattr(split, "features", None) or {}).items():
+        if isinstance(feature, datasets.Audio) and feature.decode:
+            split = split.cast_column(column, datasets.Audio(sampling_rate=feature.sampling_rate, decode=False))
+    return split
 
 
 def _one_line(error: BaseException) -> str:

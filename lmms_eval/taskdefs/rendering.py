@@ -51,9 +51,28 @@ def read_doc(docs: Any, doc_id: int, what: str = "") -> dict[str, Any]:
     if getattr(docs, "features", None) is None:
         return docs[doc_id]
     try:
-        return docs[doc_id]
+        doc = docs[doc_id]
     except Exception as error:  # noqa: BLE001 - decoders raise many types (OSError, SyntaxError, ...)
         raise BadDocInput(f"{what}{undecodable_reason(docs, doc_id, error)}") from error
+    return _decode_audio_columns(docs.features, doc, what)
+
+
+def _decode_audio_columns(features: Any, doc: dict[str, Any], what: str) -> dict[str, Any]:
+    """Audio columns arrive undecoded (see `dataset._audio_undecoded`): decode them here
+    with soundfile, at the column's declared rate, into lmms-eval's {array, sampling_rate, path}."""
+    import datasets
+
+    for column, feature in features.items():
+        if not isinstance(feature, datasets.Audio) or feature.decode or doc.get(column) is None:
+            continue
+        from lmms_eval.media.audio import AudioDecodeError, load_audio
+
+        try:
+            waveform = load_audio(doc[column], feature.sampling_rate)
+        except AudioDecodeError as error:
+            raise BadDocInput(f"{what}cannot decode audio (column '{column}'): {error}") from error
+        doc[column] = {"path": doc[column].get("path"), **waveform.as_dict()}
+    return doc
 
 
 def undecodable_rows(docs: Any, batch_size: int = 64) -> Iterator[tuple[int, str]]:

@@ -100,6 +100,9 @@ class Misbehaviour(Enum):
     RESET = "reset"  # the connection is reset (TCP RST) instead of answered
     HANG = "hang"  # the request is read and never answered
     ECHO_AUTHORIZATION = "echo_authorization"  # HTTP 400 whose long error text echoes the Authorization header
+    PROMPT_BLOCKED = "prompt_blocked"  # Gemini: promptFeedback.blockReason SAFETY and no candidates
+    ANSWER_BLOCKED = "answer_blocked"  # Gemini: a candidate with finishReason SAFETY and no parts
+    NO_CANDIDATES = "no_candidates"  # Gemini: candidates: []
 
 
 @dataclass(frozen=True)
@@ -392,6 +395,9 @@ class OracleServer:
         app = web.Application(client_max_size=MAX_BODY_BYTES)
         app.router.add_get("/v1/models", self._models)
         app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_post("/v1/messages", self._anthropic_messages)
+        app.router.add_get("/v1beta/models", self._gemini_models)
+        app.router.add_post("/v1beta/models/{model}:generateContent", self._gemini_generate)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_S)
         await self._runner.setup()
         site = web.TCPSite(self._runner, HOST, self.port, backlog=LISTEN_BACKLOG)
@@ -412,13 +418,27 @@ class OracleServer:
         model = {"id": self.model_name, "object": "model", "owned_by": "lmms-eval"}
         return web.json_response({"object": "list", "data": [model]})
 
-    async def _chat(self, request: web.Request) -> web.Response:
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, _OPENAI)
+
+    async def _anthropic_messages(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, _ANTHROPIC)
+
+    async def _gemini_generate(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, _GEMINI)
+
+    async def _gemini_models(self, request: web.Request) -> web.Response:
+        return web.json_response({"models": [{"name": f"models/{self.model_name}", "displayName": self.model_name}]})
+
+    async def _serve(self, request: web.Request, protocol: _Protocol) -> web.StreamResponse:
+        """Every protocol is answered by the same oracle: its request is read into the
+        OpenAI shape, answered, and the completion written back in the protocol's shape."""
         self.chat_requests += 1
         raw = await request.read()
         try:
-            body = _parse_request(raw)
+            body = protocol.read(raw, request)
             if self._take_fault(raw):
-                return self._fault_response()
+                return self._fault_response(protocol)
             misbehaviour = self._take_misbehaviour(raw)
             if misbehaviour in _WITHOUT_COMPLETION:
                 return await _misbehave_without_completion(misbehaviour, request, self._stopping)
@@ -426,13 +446,13 @@ class OracleServer:
                 await asyncio.sleep(self.latency)
             completion = _completion(body, next(self._ids), self.canned)
         except _RequestError as exc:
-            return _error_response(400, str(exc), param=exc.param)
-        if misbehaviour is not None:
+            return protocol.error(400, str(exc), exc.param, None)
+        if misbehaviour is not None and misbehaviour not in protocol.misbehaviours:
             return await _misbehave_with_completion(misbehaviour, completion, request)
         self.answered += 1
         if self.record_bodies:
             self.bodies.append(body)
-        return web.json_response(completion)
+        return web.json_response(protocol.write(completion, misbehaviour))
 
     def _take_fault(self, raw: bytes) -> bool:
         """Whether to fail this request now; failures are counted per distinct body."""
@@ -458,11 +478,155 @@ class OracleServer:
         self.misbehaved += 1
         return plan.behaviour
 
-    def _fault_response(self) -> web.Response:
+    def _fault_response(self, protocol: _Protocol) -> web.Response:
         assert self.fault is not None
         headers = {"Retry-After": self.fault.retry_after} if self.fault.retry_after is not None else None
         message = f"injected fault (HTTP {self.fault.status})"
-        return _error_response(self.fault.status, message, headers=headers)
+        return protocol.error(self.fault.status, message, None, headers)
+
+
+@dataclass(frozen=True)
+class _Protocol:
+    """How one API's requests are read into the OpenAI shape and its replies written."""
+
+    read: Any  # (raw body, request) -> OpenAI-shaped chat request
+    write: Any  # (completion, misbehaviour or None) -> reply object
+    error: Any  # (status, message, param, headers) -> error response
+    misbehaviours: frozenset[Misbehaviour] = frozenset()  # those `write` carries out itself
+
+
+def _openai_error(status: int, message: str, param: str | None, headers: dict[str, str] | None) -> web.Response:
+    return _error_response(status, message, param=param, headers=headers)
+
+
+_OPENAI = _Protocol(lambda raw, request: _parse_request(raw), lambda completion, misbehaviour: completion, _openai_error)
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise _RequestError(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise _RequestError("request body must be a JSON object")
+    return body
+
+
+def _anthropic_request(raw: bytes, request: web.Request) -> dict[str, Any]:
+    """A Messages API request in the OpenAI shape; the fields the API requires are checked."""
+    body = _json_object(raw)
+    if request.headers.get("anthropic-version") is None:
+        raise _RequestError("the anthropic-version header is required")
+    if not isinstance(body.get("model"), str) or not isinstance(body.get("max_tokens"), int):
+        raise _RequestError("'model' and 'max_tokens' are required", "model")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) and m.get("role") in ("user", "assistant") for m in messages):
+        raise _RequestError("'messages' must be a non-empty list of user/assistant turns", "messages")
+    system = body.get("system")
+    turns = [{"role": "system", "content": system}] if isinstance(system, str) else []
+    turns += [{"role": m["role"], "content": _anthropic_parts(m.get("content"))} for m in messages]
+    return {"model": body["model"], "messages": turns, "max_tokens": body["max_tokens"], "stop": body.get("stop_sequences")}
+
+
+def _anthropic_parts(content: Any) -> Any:
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        raise _RequestError("message content must be a string or a list of blocks", "messages")
+    parts = []
+    for block in content:
+        if isinstance(block, dict) and block.get("type") == "image":
+            source = block.get("source") or {}
+            if source.get("type") != "base64":
+                raise _RequestError("only base64 image sources are supported", "messages")
+            parts.append({"type": "image_url", "image_url": {"url": f"data:{source.get('media_type')};base64,{source.get('data')}"}})
+        else:
+            parts.append(block)
+    return parts
+
+
+def _anthropic_reply(completion: dict[str, Any], misbehaviour: Misbehaviour | None) -> dict[str, Any]:
+    usage = completion["usage"]
+    return {
+        "id": f"msg_{completion['id']}",
+        "type": "message",
+        "role": "assistant",
+        "model": completion["model"],
+        "content": [{"type": "text", "text": completion["choices"][0]["message"]["content"]}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": usage["prompt_tokens"], "output_tokens": usage["completion_tokens"]},
+    }
+
+
+_ANTHROPIC_ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 429: "rate_limit_error", 529: "overloaded_error"}
+
+
+def _anthropic_error(status: int, message: str, param: str | None, headers: dict[str, str] | None) -> web.Response:
+    kind = _ANTHROPIC_ERROR_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
+    return web.json_response({"type": "error", "error": {"type": kind, "message": message}}, status=status, headers=headers)
+
+
+_ANTHROPIC = _Protocol(_anthropic_request, _anthropic_reply, _anthropic_error)
+
+
+def _gemini_request(raw: bytes, request: web.Request) -> dict[str, Any]:
+    """A generateContent request in the OpenAI shape (camelCase or snake_case fields, as the API accepts)."""
+    body = _json_object(raw)
+    contents = body.get("contents")
+    if not isinstance(contents, list) or not contents or not all(isinstance(c, dict) for c in contents):
+        raise _RequestError("'contents' must be a non-empty list of objects", "contents")
+    system = body.get("systemInstruction") or body.get("system_instruction")
+    turns = [{"role": "system", "content": _gemini_parts(system)}] if isinstance(system, dict) else []
+    turns += [{"role": "assistant" if c.get("role") == "model" else "user", "content": _gemini_parts(c)} for c in contents]
+    config = body.get("generationConfig") or body.get("generation_config") or {}
+    limit = config.get("maxOutputTokens", config.get("max_output_tokens"))
+    return {"model": request.match_info["model"], "messages": turns, "max_tokens": limit, "stop": config.get("stopSequences", config.get("stop_sequences"))}
+
+
+def _gemini_parts(content: dict[str, Any]) -> Parts:
+    parts = content.get("parts")
+    if not isinstance(parts, list):
+        raise _RequestError("a content needs a list of 'parts'", "contents")
+    converted: Parts = []
+    for part in parts:
+        inline = part.get("inlineData") or part.get("inline_data") if isinstance(part, dict) else None
+        if isinstance(inline, dict):
+            mime = inline.get("mimeType") or inline.get("mime_type")
+            converted.append({"type": "image_url", "image_url": {"url": f"data:{mime};base64,{inline.get('data')}"}})
+        elif isinstance(part, dict) and isinstance(part.get("text"), str):
+            converted.append({"type": "text", "text": part["text"]})
+        else:
+            raise _RequestError("a part must hold text or inlineData", "contents")
+    return converted
+
+
+def _gemini_reply(completion: dict[str, Any], misbehaviour: Misbehaviour | None) -> dict[str, Any]:
+    usage = completion["usage"]
+    metadata = {"promptTokenCount": usage["prompt_tokens"], "candidatesTokenCount": usage["completion_tokens"], "totalTokenCount": usage["total_tokens"]}
+    candidate: dict[str, Any] = {
+        "content": {"role": "model", "parts": [{"text": completion["choices"][0]["message"]["content"]}]},
+        "finishReason": "STOP",
+        "index": 0,
+    }
+    if misbehaviour is Misbehaviour.PROMPT_BLOCKED:
+        return {"promptFeedback": {"blockReason": "SAFETY"}, "usageMetadata": metadata}
+    if misbehaviour is Misbehaviour.ANSWER_BLOCKED:
+        candidate = {"finishReason": "SAFETY", "index": 0, "safetyRatings": [{"category": "HARM_CATEGORY_HARASSMENT", "probability": "HIGH", "blocked": True}]}
+    candidates = [] if misbehaviour is Misbehaviour.NO_CANDIDATES else [candidate]
+    return {"candidates": candidates, "usageMetadata": metadata, "modelVersion": completion["model"]}
+
+
+_GEMINI_STATUSES = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 429: "RESOURCE_EXHAUSTED", 503: "UNAVAILABLE"}
+
+
+def _gemini_error(status: int, message: str, param: str | None, headers: dict[str, str] | None) -> web.Response:
+    name = _GEMINI_STATUSES.get(status, "INTERNAL" if status >= 500 else "FAILED_PRECONDITION")
+    return web.json_response({"error": {"code": status, "message": message, "status": name}}, status=status, headers=headers)
+
+
+_GEMINI_OWN = frozenset({Misbehaviour.PROMPT_BLOCKED, Misbehaviour.ANSWER_BLOCKED, Misbehaviour.NO_CANDIDATES})
+_GEMINI = _Protocol(_gemini_request, _gemini_reply, _gemini_error, _GEMINI_OWN)
 
 
 _WITHOUT_COMPLETION = frozenset({Misbehaviour.RESET, Misbehaviour.HANG, Misbehaviour.ECHO_AUTHORIZATION})

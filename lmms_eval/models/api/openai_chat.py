@@ -83,7 +83,13 @@ def _breaker(down_after: int, num_concurrent: int, probe_interval: float, give_u
 
 
 class OpenAIChat(Model):
+    """The engine every HTTP API backend shares (workers, retries, circuit breaker, start-up
+    check); a subclass for another protocol overrides the `protocol hooks` below only."""
+
     is_chat = True
+    default_base_url = DEFAULT_BASE_URL
+    base_url_env: tuple[str, ...] = ("OPENAI_BASE_URL", "OPENAI_API_BASE")
+    api_key_env: tuple[str, ...] = ("OPENAI_API_KEY",)
     secret_args = ("api_key",)
     transport_args = (
         "base_url", "num_concurrent", "max_retries", "timeout", "retry_base_delay", "max_retry_delay", "down_after", "probe_interval", "give_up_after",
@@ -113,8 +119,8 @@ class OpenAIChat(Model):
             raise ModelError("num_concurrent must be at least 1")
         if image_format.upper() not in ("PNG", "JPEG"):
             raise ModelError(f"image_format must be PNG or JPEG, not {image_format}")
-        self.base_url = _checked_base_url(base_url or os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or DEFAULT_BASE_URL)
-        self.api_key = api_key or os.environ.get("OPENAI_API_KEY")
+        self.base_url = _checked_base_url(base_url or _first_env(self.base_url_env) or self.default_base_url)
+        self.api_key = api_key or _first_env(self.api_key_env)
         self.num_concurrent = int(num_concurrent)
         self.timeout = float(timeout)
         self.retry = RetryPolicy(int(max_retries), float(retry_base_delay), float(max_retry_delay))
@@ -143,10 +149,25 @@ class OpenAIChat(Model):
     def _client_timeout(self) -> aiohttp.ClientTimeout:
         return aiohttp.ClientTimeout(total=self.timeout)
 
-    # --- connection checks ----------------------------------------------------------
+    # --- protocol hooks (what differs between HTTP APIs) ---------------------------------
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+
+    def _models_url(self) -> str:
+        return f"{self.base_url}/models"
+
+    def _listed_models(self, body: Any) -> list[str]:
+        entries = body.get("data", []) if isinstance(body, dict) else []
+        return [entry["id"] for entry in entries if isinstance(entry, dict) and "id" in entry]
+
+    def _generate_url(self) -> str:
+        return f"{self.base_url}/chat/completions"
+
+    def _parse_reply(self, body: bytes) -> _Completion:
+        return parse_completion(body, self._redact)
+
+    # --- connection checks ----------------------------------------------------------
 
     def _check_server(self, model: str | None) -> str:
         """Ask the server for its models before any work starts: an unreachable server or
@@ -157,7 +178,7 @@ class OpenAIChat(Model):
         if model:
             return model
         if not listed:
-            raise ModelError(f"{self.base_url}/models lists no model; pass model=NAME in --model_args")
+            raise ModelError(f"{self._models_url()} lists no model; pass model=NAME in --model_args")
         if len(listed) > 1:
             logger.warning("%s serves %d models; using '%s' (pass model=NAME to choose)", self.base_url, len(listed), listed[0])
         return listed[0]
@@ -170,13 +191,13 @@ class OpenAIChat(Model):
             self._server_checked = True
 
     async def _list_models(self, required: bool) -> list[str]:
-        url = f"{self.base_url}/models"
+        url = self._models_url()
         check_timeout = min(self.timeout, SERVER_CHECK_TIMEOUT)
         try:
             async with aiohttp.ClientSession(headers=self._headers()) as session:
                 async with session.get(url, timeout=aiohttp.ClientTimeout(total=check_timeout), proxy=self.proxy) as reply:
                     if reply.status in (401, 403):
-                        raise ModelError(f"{url} refused the API key (HTTP {reply.status}); set api_key or OPENAI_API_KEY")
+                        raise ModelError(f"{url} refused the API key (HTTP {reply.status}); set api_key or {self.api_key_env[0]}")
                     if reply.status != 200:
                         if required:
                             raise ModelError(f"{url} answered HTTP {reply.status}; pass model=NAME in --model_args")
@@ -188,8 +209,7 @@ class OpenAIChat(Model):
             raise ServerUnreachableError(f"cannot reach {self.base_url}: {str(error) or type(error).__name__}") from None
         except ValueError:
             body = {}
-        entries = body.get("data", []) if isinstance(body, dict) else []
-        return [entry["id"] for entry in entries if isinstance(entry, dict) and "id" in entry]
+        return self._listed_models(body)
 
     # --- generation -----------------------------------------------------------------------
 
@@ -285,7 +305,7 @@ class OpenAIChat(Model):
             logger.warning("%s sends malformed token usage (%s); usage is not counted for such replies", self.base_url, problem)
 
     async def _post(self, session: aiohttp.ClientSession, payload: dict[str, Any], timeout: float) -> _Completion:
-        url = f"{self.base_url}/chat/completions"
+        url = self._generate_url()
         client_timeout = self._client_timeout if timeout == self.timeout else aiohttp.ClientTimeout(total=timeout)
         try:
             async with session.post(url, json=payload, timeout=client_timeout, proxy=self.proxy) as reply:
@@ -300,7 +320,7 @@ class OpenAIChat(Model):
         except aiohttp.ClientError as error:
             message = f"{type(error).__name__}: {self._redact.shorten(str(error), ERROR_EXCERPT)}"
             raise _Retryable(FailureKind.CONNECTION, message, contact=Contact.NO_ANSWER) from None
-        return parse_completion(body, self._redact)
+        return self._parse_reply(body)
 
     def _http_error(self, status: int, body: bytes, retry_after: str | None) -> _Retryable | _Final:
         message = f"HTTP {status}: {self._redact.shorten(_error_text(body.decode('utf-8', errors='replace')), ERROR_EXCERPT)}"
@@ -474,6 +494,10 @@ def _checked_base_url(url: str) -> str:
     if not valid:
         raise ModelError(f"base_url must be an http:// or https:// URL with a host, such as http://127.0.0.1:8000/v1, not '{url}'")
     return url.rstrip("/")
+
+
+def _first_env(names: tuple[str, ...]) -> str | None:
+    return next((os.environ[name] for name in names if os.environ.get(name)), None)
 
 
 def proxy_for(url: str) -> str | None:

@@ -120,7 +120,18 @@ def _openai_part(part: ContentPart, image_format: str) -> dict[str, Any]:
         if media_kind(part.media) != "image":  # e.g. a path from doc_to_messages: refuse it, do not crash the run
             raise ValueError(f"the OpenAI chat format needs images as PIL images, not {type(part.media).__name__}")
         return {"type": "image_url", "image_url": {"url": image_data_url(part.media, image_format)}}
+    if part.type == "audio":
+        return {"type": "input_audio", "input_audio": {"data": _wav_base64(part.media), "format": "wav"}}
     raise ValueError(f"the OpenAI chat format cannot carry {part.type} inputs")
+
+
+def _wav_base64(audio: Any) -> str:
+    """OpenAI's `input_audio` takes base64 WAV (or MP3); 16-bit PCM at the clip's own rate."""
+    import base64
+
+    from lmms_eval.media.audio import to_wav_bytes
+
+    return base64.b64encode(to_wav_bytes(audio)).decode("ascii")
 
 
 def image_data_url(image: Any, image_format: str = "PNG") -> str:

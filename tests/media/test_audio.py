@@ -64,3 +64,17 @@ def test_wav_bytes_round_trip():
 def test_bad_input_is_one_typed_error(bad):
     with pytest.raises(AudioDecodeError):
         load_audio(bad)
+
+
+def test_openai_format_carries_audio_as_base64_wav():
+    import base64
+
+    from lmms_eval.api.messages import ChatMessages, to_openai
+
+    messages = ChatMessages.build("Transcribe:", [{"array": _sine(), "sampling_rate": 16000}])
+    parts = to_openai(messages)[0]["content"]
+    [audio] = [part for part in parts if part["type"] == "input_audio"]
+    assert audio["input_audio"]["format"] == "wav"
+    back, rate = soundfile.read(io.BytesIO(base64.b64decode(audio["input_audio"]["data"])), dtype="float32")
+    assert rate == 16000
+    np.testing.assert_allclose(back, _sine(), atol=1e-4)

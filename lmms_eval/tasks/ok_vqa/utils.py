@@ -1,0 +1,26 @@
+"""OK-VQA (val2014): open questions that need outside knowledge, scored by VQA accuracy.
+
+The scorer is lmms-eval's (which is TextVQA's): the EvalAI answer processor on the
+prediction and on all ten golds, then the leave-one-out VQA accuracy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from lmms_eval.tasks._common.vqa import doc_to_visual, question_prompt, textvqa_accuracy
+
+__all__ = ["doc_to_visual", "doc_to_text", "doc_to_target", "process_results"]
+
+
+def doc_to_text(doc: dict[str, Any], lmms_eval_specific_kwargs: dict[str, Any] | None = None) -> str:
+    return question_prompt(doc["question"], lmms_eval_specific_kwargs)
+
+
+def doc_to_target(doc: dict[str, Any]) -> list[str]:
+    return list(doc["answers"])
+
+
+def process_results(doc: dict[str, Any], results: Sequence[str]) -> dict[str, float]:
+    return {"exact_match": textvqa_accuracy(results[0], doc["answers"])}

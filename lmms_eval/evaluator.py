@@ -20,6 +20,7 @@ from lmms_eval.engine.inference import ResponseCache, TaskResponses, run_inferen
 from lmms_eval.engine.requests import DocWindow, RequestBuilder, iter_requests
 from lmms_eval.engine.scoring import MetricSpec, SampleResult, Scorer
 from lmms_eval.errors import ConfigError, DatasetLoadError, ModelError
+from lmms_eval.judge import resolve_judges
 from lmms_eval.models import MODELS
 from lmms_eval.store.identity import model_identity
 from lmms_eval.store.sqlite import ResponseStore
@@ -59,6 +60,7 @@ class Evaluation:
     started_at: float = field(default_factory=time.time)
     duration: float = 0.0
     source: str = "live"  # or "rescore": scored again from logged answers, no model asked
+    judges: dict[str, Any] = field(default_factory=dict)  # task -> JudgeSpec, for tasks that need a judge
 
     @property
     def failed_requests(self) -> int:
@@ -92,15 +94,16 @@ def evaluate(
     selection = selection or select_tasks(run)
     if run.limit is not None:
         logger.warning("--limit evaluates part of each task: use it for smoke tests, never for reported scores")
+    judges = resolve_judges(selection.configs, run.judge_model, run.parsed_judge_args())  # before any model request
     store = ResponseStore(run.use_cache) if run.use_cache else None
     model_class, model_args, model = build_model(run)
     _seed_torch(torch_seed)
-    evaluation = Evaluation(run, model_class, model_args, model.identity, selection)
+    evaluation = Evaluation(run, model_class, model_args, model.identity, selection, judges=judges)
     cache = ResponseCache(store, model_identity(run.model, model_class, model_args, model)) if store else None
     try:
         settings = _prompt_settings(run)
         # Every task's functions and metrics are resolved before the first request is sent.
-        prepared = [(task, Scorer(task, predict_only=run.predict_only)) for task in (Task(config, settings) for config in selection.configs.values())]
+        prepared = [(task, Scorer(task, predict_only=run.predict_only, reasoning_tags=run.reasoning_tags)) for task in (Task(config, settings) for config in selection.configs.values())]
         check_docs_to_evaluate([task for task, _ in prepared], run)
         for position, (task, scorer) in enumerate(prepared):
             answered = answer_task(task, model, run, cache, group)

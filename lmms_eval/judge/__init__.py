@@ -115,3 +115,14 @@ def check_reachable_config(task: str, spec: JudgeSpec, env: Mapping[str, str]) -
     has_endpoint = spec.args.get("base_url") or env.get("OPENAI_BASE_URL")
     if "api_key" in secrets and not spec.args.get("api_key") and not has_endpoint:
         raise ConfigError(f"task {task} needs an LLM judge and {spec.backend} has no API key; {HOW_TO_CONFIGURE}")
+
+
+def resolve_judges(configs: Mapping[str, Any], judge_model: str | None, judge_args: Mapping[str, Any], env: Mapping[str, str] | None = None) -> dict[str, JudgeSpec]:
+    """Every selected task's judge, checked before the model is built or asked anything;
+    tasks that need no judge are left out (and nothing about keys is asked for them)."""
+    judges = {}
+    for name, config in configs.items():
+        if not needs_judge(config.metadata):
+            continue  # --judge_model alone does not make a task judged
+        judges[name] = resolve_judge(name, config.metadata, judge_model, judge_args, env)
+    return judges

@@ -124,7 +124,14 @@ def _cache_command(argv: list[str]) -> int:
     return cache_command(argv)
 
 
+def _report_command(argv: list[str]) -> int:
+    from lmms_eval.cli.report_command import report_command
+
+    return report_command(argv)
+
+
 SUBCOMMANDS = {
+    "report": _report_command,
     "tasks": _tasks_command,
     "models": _models_command,
     "demo": _demo_command,

@@ -54,7 +54,16 @@ class OutputWriter:
     def finish(self, evaluation: Evaluation) -> Path:
         path = Path(f"{self._prefix(evaluation)}_results.json")
         self._write(path, to_json_text(build_results(evaluation), redactor_for(evaluation)) + "\n")
+        self._write_report(evaluation, path)
         return path
+
+    def _write_report(self, evaluation: Evaluation, results_path: Path) -> None:
+        """`<stamp>_report.html` beside the results (lmms_eval/report/html.py)."""
+        from lmms_eval.report.html import render_report
+        from lmms_eval.report.html_build import report_path_for, run_from_evaluation
+
+        run, thumbnails = run_from_evaluation(evaluation, redactor_for(evaluation))
+        self._write(report_path_for(results_path), render_report([run], thumbnails))
 
     def _write(self, path: Path, text: str) -> None:
         if path.parent not in self._swept:  # temporary files a killed run left in this folder

@@ -1,0 +1,92 @@
+"""Gathering what the HTML report shows: from a finished evaluation, or from files on disk."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from lmms_eval.errors import OutputError
+from lmms_eval.report.html import ReportRun, Thumbnails
+
+logger = logging.getLogger(__name__)
+
+
+def run_from_evaluation(evaluation: Any, redact: Any) -> tuple[ReportRun, Thumbnails]:
+    """The run as its files will hold it (redacted the same way), plus image thumbnails."""
+    from lmms_eval.report.files import to_json_text
+    from lmms_eval.report.results import build_results
+    from lmms_eval.report.samples import sample_rows
+
+    results = json.loads(to_json_text(build_results(evaluation), redact))
+    samples = {}
+    thumbnails = Thumbnails()
+    for name, task_run in evaluation.task_runs.items():
+        rows = sample_rows(task_run, evaluation.run.model, evaluation.model_identity)
+        samples[name] = json.loads(to_json_text(rows, redact, indent=None))
+        if evaluation.source == "live":  # a rescore has no docs loaded: digests only
+            _add_thumbnails(task_run, thumbnails)
+    return ReportRun(label=_label(results), results=results, samples=samples), thumbnails
+
+
+def _add_thumbnails(task_run: Any, thumbnails: Thumbnails) -> None:
+    """Images of each sample's doc, by the digest its logged prompt names. The task's docs
+    are already loaded; a task whose visuals cannot be rebuilt shows digests only."""
+    from lmms_eval.api.media import media_digest
+
+    task = task_run.task
+    try:
+        docs = task.eval_docs()
+        for sample in task_run.samples:
+            for visual in task.visuals(docs[sample.doc_id], sample.doc_id):
+                if thumbnails.used >= thumbnails.budget:
+                    return
+                thumbnails.add(media_digest(visual), visual)
+    except Exception as error:  # noqa: BLE001 - thumbnails are a convenience; the report is still written
+        logger.warning("report: no thumbnails for task %s (%s: %s)", task.name, type(error).__name__, error)
+
+
+def _label(results: dict[str, Any]) -> str:
+    return f"{results.get('model_name', '?')} @ {results.get('date', '?')}"
+
+
+def run_from_files(path: Path) -> ReportRun:
+    """A run from its `<stamp>_results.json` (or the newest one under a folder) and the
+    `<stamp>_samples_*.jsonl` files beside it."""
+    results_path = results_file(path)
+    try:
+        results = json.loads(results_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise OutputError(f"{results_path}: not a readable results JSON ({error})") from None
+    if not isinstance(results, dict) or "results" not in results:
+        raise OutputError(f"{results_path}: not a results JSON (no 'results' key)")
+    stamp = results_path.name[: -len("_results.json")]
+    samples: dict[str, list[dict[str, Any]]] = {}
+    for samples_path in sorted(results_path.parent.glob(f"{stamp}_samples_*.jsonl")):
+        for number, line in enumerate(samples_path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                raise OutputError(f"{samples_path}:{number}: not a JSON line") from None
+            samples.setdefault(str(row.get("task", samples_path.stem)), []).append(row)
+    return ReportRun(label=_label(results), results=results, samples=samples)
+
+
+def results_file(path: Path) -> Path:
+    if path.is_file():
+        if not path.name.endswith("_results.json"):
+            raise OutputError(f"{path}: expected a <stamp>_results.json file or a folder holding one")
+        return path
+    if path.is_dir():
+        found = sorted(path.rglob("*_results.json"))
+        if not found:
+            raise OutputError(f"{path}: no *_results.json file in this folder")
+        return found[-1]  # stamps sort by time
+    raise OutputError(f"{path}: no such file or folder")
+
+
+def report_path_for(results_path: Path) -> Path:
+    return results_path.with_name(results_path.name[: -len("_results.json")] + "_report.html")

@@ -1,0 +1,146 @@
+"""The HTML report: written beside every run's results, rebuilt by `lmms-eval report`,
+and working in a real headless Chromium (filters, thumbnails)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from helpers import COLOUR_DOCS, UTILS_PY, write, write_image_parquet
+
+from lmms_eval.cli.main import main
+from lmms_eval.report.html import ReportRun, Thumbnails, bar_chart, histogram, render_report, sample_status
+
+SECRET = "sk-report-secret-value-1234"
+IMAGE_SIDE = 200  # the thumbnails are cut to 96 pixels
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+
+
+@pytest.fixture
+def big_image_task(tmp_path: Path) -> Path:
+    folder = tmp_path / "tasks"
+    write_image_parquet(folder / "data" / "test.parquet", COLOUR_DOCS, size=IMAGE_SIDE)
+    write(folder / "utils.py", UTILS_PY)
+    write(
+        folder / "colours.yaml",
+        """
+        task: colours
+        dataset_path: parquet
+        dataset_kwargs:
+          data_files:
+            test: data/test.parquet
+        test_split: test
+        doc_to_visual: !function utils.doc_to_visual
+        doc_to_text: !function utils.doc_to_text
+        doc_to_target: answer
+        generation_kwargs:
+          max_new_tokens: 16
+        metric_list:
+          - metric: exact_match
+            aggregation: mean
+            higher_is_better: true
+        """,
+    )
+    return folder
+
+
+def run_colours(oracle, task_folder: Path, output: Path) -> Path:
+    args = f"base_url={oracle.base_url},model=colour-oracle,api_key={SECRET},retry_base_delay=0.01"
+    code = main(["--model", "openai", "--model_args", args, "--tasks", "colours", "--include_path", str(task_folder),
+                 "--output_path", str(output), "--log_samples"])
+    assert code == 0
+    [report] = list(output.glob("*/*_report.html"))
+    return report
+
+
+def test_every_run_writes_a_self_contained_report(oracle, big_image_task, tmp_path):
+    report = run_colours(oracle, big_image_task, tmp_path / "out")
+    page = report.read_text(encoding="utf-8")
+    assert SECRET not in page and "&lt;redacted&gt;" in page
+    assert page.count('class="sample correct"') == 7 and page.count('class="sample wrong"') == 3
+    assert page.count("data:image/jpeg;base64,") == len({shown for shown, _ in COLOUR_DOCS})  # once per distinct image
+    assert page.count("<img class=thumb") == 10
+    assert "http://" not in page.replace(oracle.base_url, "") and "https://" not in page  # nothing fetched
+    assert report.name.replace("_report.html", "_results.json") in os.listdir(report.parent)
+
+
+def test_report_command_puts_runs_side_by_side(oracle, big_image_task, tmp_path, capsys):
+    first = run_colours(oracle, big_image_task, tmp_path / "a")
+    second = run_colours(oracle, big_image_task, tmp_path / "b")
+    target = tmp_path / "both.html"
+    assert main(["report", str(first.parent), str(second.parent), "--output", str(target)]) == 0
+    page = target.read_text(encoding="utf-8")
+    assert page.count("<section class=browser>") == 2
+    header = page.split("<table class=results>")[1].split("</tr>")[0]
+    assert header.count("<th>") == 5  # task, metric, filter and one column per run
+    assert "0.7000" in page and SECRET not in page
+
+
+def test_report_command_names_a_bad_path(tmp_path, capsys):
+    assert main(["report", str(tmp_path / "missing")]) == 2
+    assert "missing: no such file or folder" in capsys.readouterr().err
+
+
+def test_thumbnail_budget_caps_the_page():
+    from PIL import Image
+
+    thumbnails = Thumbnails(budget=2000)
+    for index in range(50):
+        thumbnails.add(f"d{index}", Image.effect_noise((300, 300), 100 + index))
+    assert thumbnails.used <= 2000 and thumbnails.skipped > 0
+    assert "images not embedded" in render_report([ReportRun("r", {"results": {}})], thumbnails)
+
+
+def test_statuses_and_plots():
+    assert sample_status({"failures": [{"kind": "timeout"}], "scores": {}}) == "failed"
+    assert sample_status({"scores": {"none": {"acc": 1.0}}}) == "correct"
+    assert sample_status({"scores": {"none": {"acc": 0}}}) == "wrong"
+    assert sample_status({"scores": {"none": {"bleu": 0.4}}}) == "scored"
+    assert bar_chart({"a": 0.5, "b": 1.0}).count("<rect") == 2
+    assert histogram([0.1, 0.2, 0.9]).count("<rect") == 10
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=".ci/run installs Debian's chromium")
+def test_report_in_a_real_browser(oracle, big_image_task, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    report = run_colours(oracle, big_image_task, tmp_path / "out")
+    artifacts = Path(__file__).resolve().parents[1] / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page()
+            page.goto(report.as_uri())
+            assert page.locator("tr.sample:visible").count() == 10
+            page.click("button[data-filter=wrong]")
+            assert page.locator("tr.sample:visible").count() == 3
+            assert page.locator("tr.sample.wrong:visible").count() == 3
+            page.click("button[data-filter=correct]")
+            assert page.locator("tr.sample:visible").count() == 7
+            page.click("button[data-filter=all]")
+            page.fill("input[type=search]", "purple")
+            assert page.locator("tr.sample:visible").count() == 1
+            page.fill("input[type=search]", "")
+            widths = page.eval_on_selector_all("img.thumb", "images => images.map(i => [i.complete, i.naturalWidth])")
+            assert widths and all(done and width == 96 for done, width in widths)
+            page.screenshot(path=str(artifacts / "report.png"), full_page=True)
+            shutil.copy(artifacts / "report.png", tmp_path / "report.png")
+            print(f"screenshot: {artifacts / 'report.png'}")
+        finally:
+            browser.close()

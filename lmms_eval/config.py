@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from lmms_eval.errors import ConfigError
+from lmms_eval.api.reasoning import DEFAULT_REASONING_TAGS, parse_reasoning_tags
 from lmms_eval.generation import validate_generation_kwargs
 
 DEFAULT_SEEDS = (0, 1234, 1234, 1234)  # python random, numpy, torch, few-shot sampling
@@ -50,6 +51,8 @@ class RunConfig:
     judge_model: str | None = None  # registered backend that judges open-ended answers (docs/judges.md)
     judge_args: str | dict[str, Any] = ""  # a dict once validated, like model_args
     judge_repeats: int = 1  # each judge question asked this many times (MM-Vet's protocol: 5)
+    # lmms-eval's flag: reasoning blocks stripped from answers after the filters, before scoring
+    reasoning_tags: str | tuple[tuple[str, str], ...] = DEFAULT_REASONING_TAGS
 
     #: Where model_args came from, for the errors found when the backend's types are known.
     model_args_where: ClassVar[str] = "--model_args"
@@ -225,6 +228,13 @@ def check_model_args(value: Any, where: str) -> dict[str, Any]:
     raise ConfigError(f"{where} must be k=v,k=v text or a mapping, not {value!r}")
 
 
+def check_reasoning_tags(value: Any, where: str) -> tuple[tuple[str, str], ...]:
+    try:
+        return parse_reasoning_tags(value, where)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
 def check_gen_kwargs(value: Any, where: str) -> dict[str, Any]:
     if isinstance(value, str):
         parsed = parse_key_values(value, where)
@@ -262,6 +272,7 @@ _FIELD_CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "judge_model": _optional(check_text),
     "judge_args": check_model_args,
     "judge_repeats": lambda value, where: check_int(value, where, minimum=1),
+    "reasoning_tags": check_reasoning_tags,
 }
 
 

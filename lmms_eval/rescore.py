@@ -15,6 +15,7 @@ from typing import Any
 from lmms_eval.api.model import Model
 from lmms_eval.api.request import Origin
 from lmms_eval.api.response import Failure, FailureKind, LoglikelihoodScore, Response
+from lmms_eval.api.reasoning import DEFAULT_REASONING_TAGS
 from lmms_eval.config import RunConfig
 from lmms_eval.engine.inference import TaskResponses
 from lmms_eval.engine.scoring import Scorer
@@ -104,11 +105,17 @@ def _is_failure(value: Any) -> bool:
     )
 
 
-def rescore(paths: list[Path], include_paths: list[str], bootstrap_iters: int, seed: str) -> Evaluation:
+def rescore(
+    paths: list[Path], include_paths: list[str], bootstrap_iters: int, seed: str, output_path: Path | None = None, reasoning_tags: Any = DEFAULT_REASONING_TAGS
+) -> Evaluation:
+    """`output_path` is what aggregations that write submission files see as `args.output_path`."""
     rows_by_task = read_rows(find_sample_files(paths))
     index = TaskIndex.build(include_paths)
     model_names = {row["model"] if isinstance(row.get("model"), str) else "" for rows in rows_by_task.values() for row in rows}
-    run = RunConfig(model=sorted(model_names)[0], tasks=sorted(rows_by_task), bootstrap_iters=bootstrap_iters, seed=seed)
+    run = RunConfig(
+        model=sorted(model_names)[0], tasks=sorted(rows_by_task), bootstrap_iters=bootstrap_iters, seed=seed,
+        output_path=None if output_path is None else str(output_path), reasoning_tags=reasoning_tags,
+    )
     run.validate()
     for name in rows_by_task:
         if name not in index.tasks:
@@ -121,7 +128,7 @@ def rescore(paths: list[Path], include_paths: list[str], bootstrap_iters: int, s
         _check_same_prompts(task, rows)
         docs = task.eval_docs()
         answered = _responses(name, rows)
-        evaluation.task_runs[name] = score_task(task, Scorer(task), docs, [row["doc_id"] for row in rows], answered, run)
+        evaluation.task_runs[name] = score_task(task, Scorer(task, reasoning_tags=run.reasoning_tags), docs, [row["doc_id"] for row in rows], answered, run)
     return evaluation
 
 

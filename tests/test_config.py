@@ -108,3 +108,14 @@ def test_generation_settings_pass_unknown_keys_and_library_values():
         validate_generation_kwargs({"max_new_tokens": True}, "here")
     with pytest.raises(ConfigError, match="until must be a string or a list of strings"):
         validate_generation_kwargs({"until": ["a", 1]}, "here")
+
+
+def test_reasoning_tags_flag():
+    assert from_flags().reasoning_tags == (("<think>", "</think>"), ("<analysis>", "</analysis>"))
+    assert from_flags(reasoning_tags="none").reasoning_tags == ()
+    assert from_flags(reasoning_tags='[["<r>", "</r>"]]').reasoning_tags == (("<r>", "</r>"),)
+    assert from_file(reasoning_tags=[["<r>", "</r>"]]).reasoning_tags == (("<r>", "</r>"),)
+    with pytest.raises(ConfigError, match="^--reasoning_tags must be none or a JSON list"):
+        from_flags(reasoning_tags="<think>")
+    with pytest.raises(ConfigError, match="key 'reasoning_tags' must be none or a list of"):
+        from_file(reasoning_tags=[["<r>"]])

@@ -21,6 +21,29 @@ from collections.abc import Iterable, Sequence
 
 TagPair = Sequence[str]  # [open, close]
 
+#: lmms-eval's `--reasoning_tags` default: stripped from every generated answer after the
+#: filters and before scoring, unless the task or the flag says otherwise.
+DEFAULT_REASONING_TAGS: tuple[tuple[str, str], ...] = (("<think>", "</think>"), ("<analysis>", "</analysis>"))
+
+
+def parse_reasoning_tags(value: object, where: str) -> tuple[tuple[str, str], ...]:
+    """`none` (or an empty list) turns stripping off; otherwise a list of [open, close]
+    pairs, as a list or as its JSON text (`[["<think>", "</think>"]]`). ValueError names
+    `where` and what was wrong."""
+    import json
+
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "null", "")):
+        return ()
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise ValueError(f'{where} must be none or a JSON list of [open, close] pairs, e.g. [["<think>", "</think>"]], not {value!r}') from None
+    pairs = value if isinstance(value, (list, tuple)) else None
+    if pairs is None or not all(isinstance(pair, (list, tuple)) and len(pair) == 2 and all(isinstance(tag, str) and tag for tag in pair) for pair in pairs):
+        raise ValueError(f"{where} must be none or a list of [open, close] pairs of non-empty strings, not {value!r}")
+    return tuple((pair[0], pair[1]) for pair in pairs)
+
 
 def strip_reasoning_tags(text: str, tag_pairs: Iterable[TagPair]) -> str:
     for opening, closing in tag_pairs:

@@ -80,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("--judge_model", help="backend that judges open-ended answers (e.g. openai, openai_compatible); see docs/judges.md")
     add("--judge_args", help="judge backend arguments as k=v,k=v (e.g. model=gpt-4o-2024-11-20,num_concurrent=16); model= wins over the task's default")
     add("--judge_repeats", help="ask each judge question this many times and report the spread (MM-Vet's protocol: 5); default 1")
+    add(
+        "--reasoning_tags",
+        help='reasoning blocks removed from answers after the filters, before scoring: a JSON list of [open, close] pairs, or none (default [["<think>", "</think>"], ["<analysis>", "</analysis>"]]; a task\'s reasoning_tags key wins)',
+    )
     add("--show_config", action="store_true", help="print each task's resolved configuration before running")
     return parser
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lmms_eval.cli.args import Parser
+from lmms_eval.api.reasoning import DEFAULT_REASONING_TAGS
 from lmms_eval.config import DEFAULT_SEEDS
 
 
@@ -18,6 +19,7 @@ def rescore_command(argv: list[str]) -> int:
     parser.add_argument("--output_path", type=Path, help="where to write the new results (default: beside the first samples file)")
     parser.add_argument("--bootstrap_iters", type=int, default=100000, help="as for an evaluation")
     parser.add_argument("--seed", default=",".join(map(str, DEFAULT_SEEDS)), help="as for an evaluation (the bootstrap uses the first)")
+    parser.add_argument("--reasoning_tags", default=DEFAULT_REASONING_TAGS, help="as for an evaluation (default: <think> and <analysis> blocks)")
     args = parser.parse_args(argv)
 
     from lmms_eval.cli.common import configure_logging, logger, report_end, report_unwritten
@@ -25,9 +27,10 @@ def rescore_command(argv: list[str]) -> int:
     from lmms_eval.rescore import find_sample_files, rescore
 
     configure_logging("INFO")
-    writer = OutputWriter(args.output_path or find_sample_files(args.paths)[0].parent.parent)
+    output_folder = args.output_path or find_sample_files(args.paths)[0].parent.parent
+    writer = OutputWriter(output_folder)
     writer.check_writable()
-    evaluation = rescore(args.paths, args.include_path, args.bootstrap_iters, args.seed)
+    evaluation = rescore(args.paths, args.include_path, args.bootstrap_iters, args.seed, output_folder, args.reasoning_tags)
     path = writer.finish(evaluation)
     if not writer.errors:
         logger.info("wrote %s", path)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lmms_eval.api.filter import Filter
+from lmms_eval.api.reasoning import DEFAULT_REASONING_TAGS, TagPair, strip_reasoning_tags
 from lmms_eval.api.response import Failure, Response
 from lmms_eval.engine.inference import TaskResponses
 from lmms_eval.errors import DocumentError, TaskConfigError
@@ -196,13 +197,15 @@ class _FunctionFilter(Filter):
 class Scorer:
     """Scores every answered doc of one task."""
 
-    def __init__(self, task: Task, predict_only: bool = False):
+    def __init__(self, task: Task, predict_only: bool = False, reasoning_tags: Sequence[TagPair] = DEFAULT_REASONING_TAGS):
         self.task = task
         self.predict_only = predict_only
         self.pipelines = build_filter_pipelines(task)
         config = task.config
-        wants_stripping = config.auto_strip_thinking or config.reasoning_tags
-        self.strip_thinking = StripThinking(tags=config.reasoning_tags) if wants_stripping else None
+        # The task's own tags win over the run's (--reasoning_tags), as in lmms-eval.
+        self.reasoning_tags = tuple(reasoning_tags if config.reasoning_tags is None else config.reasoning_tags)
+        # auto_strip_thinking is this project's key: strip before the filters see the text.
+        self.strip_thinking = StripThinking(tags=[list(pair) for pair in self.reasoning_tags] or None) if config.auto_strip_thinking else None
         self.metrics = [] if predict_only else build_metric_specs(task)
 
     def score(self, docs: Any, answered: TaskResponses, full_docs: Any = None) -> list[SampleResult]:
@@ -221,6 +224,7 @@ class Scorer:
         for pipeline in self.pipelines:
             filtered = pipeline.apply(raw, scorable_docs) if pipeline.steps else raw
             for sample, doc, value in zip(scorable, scorable_docs, filtered):
+                value = self._without_reasoning(value)
                 sample.filtered[pipeline.name] = value
                 if not self.predict_only:
                     sample.scores[pipeline.name] = self._score_doc(sample, doc, value, full_docs)
@@ -233,6 +237,17 @@ class Scorer:
         if self.strip_thinking is not None:
             texts = [self.strip_thinking.map(text, {}) for text in texts]
         return texts
+
+    def _without_reasoning(self, filtered: Any) -> Any:
+        """Reasoning blocks stripped from generated text after the filters, before scoring
+        (lmms-eval's --reasoning_tags step); other values pass as they are."""
+        if not self.reasoning_tags or self.task.config.output_type != "generate_until":
+            return filtered
+        if isinstance(filtered, str):
+            return strip_reasoning_tags(filtered, self.reasoning_tags)
+        if isinstance(filtered, list):
+            return [strip_reasoning_tags(item, self.reasoning_tags) if isinstance(item, str) else item for item in filtered]
+        return filtered
 
     def _score_doc(self, sample: SampleResult, doc: dict[str, Any], filtered: Any, full_docs: Any) -> dict[str, Any]:
         if self.task.process_results is not None:

@@ -9,6 +9,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from lmms_eval.api.reasoning import parse_reasoning_tags
 from lmms_eval.errors import TaskConfigError
 from lmms_eval.taskdefs.functions import FunctionRef
 
@@ -59,7 +60,8 @@ class TaskConfig:
     filter_list: list[dict[str, Any]] = field(default_factory=list)
     repeats: int = 1
     metadata: dict[str, Any] = field(default_factory=dict)
-    reasoning_tags: list[list[str]] | None = None
+    # None: the run's --reasoning_tags; `none` (parsed to ()) turns stripping off for this task
+    reasoning_tags: Any = None
     auto_strip_thinking: bool = False
 
     @classmethod
@@ -102,6 +104,11 @@ class TaskConfig:
         for index, entry in enumerate(self.filter_list):
             if not isinstance(entry, dict) or "name" not in entry or not isinstance(entry.get("filter"), list):
                 raise TaskConfigError(f"entry {index} needs 'name' and a 'filter' list", path=self.source, key="filter_list")
+        if self.reasoning_tags is not None:
+            try:
+                self.reasoning_tags = parse_reasoning_tags(self.reasoning_tags, "the value")
+            except ValueError as error:
+                raise TaskConfigError(str(error), path=self.source, key="reasoning_tags") from None
 
     def _fields(self) -> dict[str, Any]:
         # Not dataclasses.asdict: it would take FunctionRefs apart into plain dicts.

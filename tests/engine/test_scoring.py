@@ -292,3 +292,38 @@ def test_process_results_gets_full_docs_when_the_yaml_asks(make_task):
     without = make_task(ROWS, **keys)
     with pytest.raises(DocumentError, match="process_results raised TypeError"):
         Scorer(without).score(without.eval_docs(), answer(without, {0: "blue"}))
+
+
+# --- reasoning blocks (--reasoning_tags) -----------------------------------------------
+
+
+def test_reasoning_blocks_are_stripped_after_the_filters_by_default(make_task):
+    pipelines = [
+        {"name": "shouted", "filter": [{"function": "!function shout"}]},
+        {"name": "lower", "filter": [{"function": "lowercase"}, {"function": "take_first"}]},
+    ]
+    task = make_task(ROWS, filter_list=pipelines)
+    samples = Scorer(task).score(task.eval_docs(), answer(task, {0: "<think>Red?</think> BLUE", 1: "<analysis>hmm</analysis>Green"}))
+    assert [sample.filtered["lower"] for sample in samples] == ["blue", "green"]
+    assert [sample.scores["lower"]["exact_match"] for sample in samples] == [1.0, 1.0]
+    # filters see the raw text: upper-cased tags no longer match (tags are case-sensitive)
+    assert samples[0].filtered["shouted"] == ["<THINK>RED?</THINK> BLUE!"]
+
+
+def test_reasoning_tags_of_the_run_and_of_the_task(make_task):
+    answers = {0: "<think>red?</think> blue", 1: "[r]no[/r]green"}
+    plain = make_task(ROWS)
+    kept = Scorer(plain, reasoning_tags=()).score(plain.eval_docs(), answer(plain, answers))
+    assert [sample.scores[NO_FILTER]["exact_match"] for sample in kept] == [0.0, 0.0]
+    custom = Scorer(plain, reasoning_tags=(("[r]", "[/r]"),)).score(plain.eval_docs(), answer(plain, answers))
+    assert [sample.scores[NO_FILTER]["exact_match"] for sample in custom] == [0.0, 1.0]
+    # the task's own key wins over the run's; `none` turns stripping off for that task
+    own = make_task(ROWS, reasoning_tags=[["[r]", "[/r]"]])
+    assert [s.scores[NO_FILTER]["exact_match"] for s in Scorer(own).score(own.eval_docs(), answer(own, answers))] == [0.0, 1.0]
+    off = make_task(ROWS, reasoning_tags="none")
+    assert [s.scores[NO_FILTER]["exact_match"] for s in Scorer(off).score(off.eval_docs(), answer(off, answers))] == [0.0, 0.0]
+
+
+def test_bad_reasoning_tags_in_a_task_name_the_key(make_task):
+    with pytest.raises(TaskConfigError, match="reasoning_tags.*pairs of non-empty strings"):
+        make_task(ROWS, reasoning_tags=[["<think>"]])

@@ -13,6 +13,7 @@ __all__ = ["FILTERS", "Filter"]
 FILTERS: Registry[type] = Registry("filter", entry_point_group="lmms_eval.filters")
 for _name, _target in {
     "take_first": "lmms_eval.filters.selection:TakeFirst",
+    "take_first_k": "lmms_eval.filters.selection:TakeFirstK",
     "majority_vote": "lmms_eval.filters.selection:MajorityVote",
     "regex": "lmms_eval.filters.extraction:RegexFilter",
     "multi_choice_regex": "lmms_eval.filters.extraction:MultiChoiceRegexFilter",

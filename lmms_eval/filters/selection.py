@@ -29,3 +29,15 @@ class MajorityVote(Filter):
         counts = Counter(doc_responses)
         best = max(counts.values())
         return next(response for response in doc_responses if counts[response] == best)
+
+
+class TakeFirstK(Filter):
+    """Keep the first `k` responses of each doc, as a list (pass@k-style metrics score them)."""
+
+    def __init__(self, k: int) -> None:
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"take_first_k needs k, a whole number of at least 1, not {k!r}")
+        self.k = k
+
+    def apply(self, responses: Iterable[Any], docs: Iterable[dict[str, Any]]) -> list[Any]:
+        return [doc_responses[: self.k] if isinstance(doc_responses, list) else [doc_responses] for doc_responses in responses]

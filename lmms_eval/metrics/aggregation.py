@@ -26,6 +26,13 @@ def median(values: Sequence[float]) -> float:
     return float(np.median(np.asarray(values, dtype=float)))
 
 
+@AGGREGATIONS.register("bypass")
+def bypass(values: Sequence[Any]) -> int:
+    """No aggregate: lmms-eval task files use it for per-sample values kept only for the
+    samples log (extracted answers). Reports lmms-eval's placeholder, 999."""
+    return 999
+
+
 @AGGREGATIONS.register("perplexity")
 def perplexity(values: Sequence[float]) -> float:
     """exp of the negative mean log-likelihood."""
@@ -56,6 +63,8 @@ def stderr_for(aggregation: Aggregation, values: Sequence[Any], bootstrap_iters:
     """Analytic for means; a seeded bootstrap for anything else (None when impossible)."""
     if aggregation is mean:
         return mean_stderr(values)
+    if aggregation is bypass:
+        return None
     if bootstrap_iters <= 0 or len(values) < 2:
         return None
     rng = np.random.default_rng(seed)

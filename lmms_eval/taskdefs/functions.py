@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -86,6 +87,7 @@ def _load_file(file: Path, source: str, key: str | None) -> Any:
         # task code that imports its sibling modules (`from utils import ...`).
         if str(file.parent) not in sys.path:
             sys.path.append(str(file.parent))
+        provide_hf_home()
         try:
             spec.loader.exec_module(module)
         except (Exception, SystemExit) as error:  # task code may call sys.exit() when a dependency is missing
@@ -93,6 +95,17 @@ def _load_file(file: Path, source: str, key: str | None) -> Any:
             raise TaskConfigError(f"importing {file} failed: {import_failure(error)}", path=source, key=key) from error
         _modules[file] = module
     return _modules[file]
+
+
+def provide_hf_home() -> None:
+    """Set HF_HOME to the Hub's own default where it is unset.
+
+    Many lmms-eval task files read `os.environ["HF_HOME"]` when imported (to find extracted
+    videos); lmms-eval's users have it set. The Hub libraries already use this folder when
+    it is unset, so naming it changes nothing for them."""
+    if "HF_HOME" not in os.environ:
+        cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        os.environ["HF_HOME"] = os.path.join(cache, "huggingface")
 
 
 def import_failure(error: BaseException) -> str:

@@ -38,5 +38,16 @@ def set_task_roots(include_paths: Iterable[str | Path]) -> list[str]:
         if str(entry) not in entries:
             entries.append(str(entry))
     package.__path__[:] = entries  # one search path per index: a new build replaces the last one
+    _add_users_task_utils(folders)
     importlib.invalidate_caches()  # task folders written after the last import are seen
     return entries
+
+
+def _add_users_task_utils(folders: list[Path]) -> None:
+    """Search users' copies of `_task_utils` after this project's own: modules it lacks come
+    from the copy, and its modules take names they lack from it (`names_from_users_copy`)."""
+    import lmms_eval.tasks._task_utils as task_utils
+
+    own = str(BUILTIN_TASK_DIR / "_task_utils")
+    copies = [str(folder / "_task_utils") for folder in folders if (folder / "_task_utils").is_dir()]
+    task_utils.__path__[:] = [own, *[copy for copy in dict.fromkeys(copies) if copy != own]]

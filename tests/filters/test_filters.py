@@ -21,7 +21,7 @@ def run(name: str, responses: list[Any], docs: list[dict[str, Any]] | None = Non
 
 def test_registry_names() -> None:
     assert FILTERS.names() == sorted(
-        ["take_first", "majority_vote", "regex", "multi_choice_regex", "lowercase", "uppercase", "remove_whitespace", "map", "strip_thinking"]
+        ["take_first", "take_first_k", "majority_vote", "regex", "multi_choice_regex", "lowercase", "uppercase", "remove_whitespace", "map", "strip_thinking"]
     )
     with pytest.raises(UnknownNameError, match=r"unknown filter 'lowercas'; did you mean 'lowercase'"):
         FILTERS.get("lowercas")
@@ -194,3 +194,11 @@ def test_custom_batch_filter_from_task_folder(tmp_path: Path) -> None:
     out = step.apply([["a", "b"], ["x", "y"]], [{"gold": "b"}, {"gold": "z"}])
     assert list(out) == ["b", "y!"]
     assert step.batch_size == 2
+
+
+def test_take_first_k_keeps_a_list():
+    from lmms_eval.filters.selection import TakeFirstK
+
+    assert TakeFirstK(k=2).apply([["a", "b", "c"], ["d"], "e"], [{}, {}, {}]) == [["a", "b"], ["d"], ["e"]]
+    with pytest.raises(ValueError, match="take_first_k needs k"):
+        TakeFirstK(k=0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from lmms_eval.tasks._task_utils import names_from_users_copy
 
 TEMPLATE_FILE_NAME = "_default_template_yaml"
 _FUNCTION_TAG = "!function"
@@ -23,3 +24,6 @@ def load_default_template_yaml(task_file: str | Path) -> Any:
     with open(path, encoding="utf-8") as handle:
         kept = [line for line in handle if _FUNCTION_TAG not in line]
     return yaml.safe_load("".join(kept))
+
+
+__getattr__ = names_from_users_copy(__name__)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
+from lmms_eval.tasks._task_utils import names_from_users_copy
 
 
 def generate_submission_file(file_name: str, args: Any, subpath: str = "submissions") -> str:
@@ -19,3 +20,6 @@ def generate_submission_file(file_name: str, args: Any, subpath: str = "submissi
     folder = subpath if output_path is None else os.path.join(output_path, subpath)
     os.makedirs(folder, exist_ok=True)
     return os.path.abspath(os.path.join(folder, file_name))
+
+
+__getattr__ = names_from_users_copy(__name__)

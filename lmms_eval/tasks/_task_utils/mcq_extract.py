@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lmms_eval.tasks._common.choices import extract_choice_letter
+from lmms_eval.tasks._task_utils import names_from_users_copy
 
 DEFAULT_CHOICES = ("A", "B", "C", "D", "E", "F", "G", "H")
 
@@ -16,3 +17,6 @@ def extract_mcq_answer(response: str | None, choices: Sequence[str] | None = Non
     if response is None:
         return ""
     return extract_choice_letter(response, tuple(choices) if choices else DEFAULT_CHOICES)
+
+
+__getattr__ = names_from_users_copy(__name__)

@@ -22,6 +22,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from lmms_eval.tasks._task_utils import names_from_users_copy
+
 MEDIA_ROOT_ENV = "LMMS_EVAL_MEDIA_ROOT"
 
 # Tried, in this order, for a name without a suffix (each lower case, then upper case).
@@ -90,3 +92,6 @@ def _extension_variants(name: str, media_type: str) -> Iterator[str]:
         return
     for extension in DEFAULT_EXTENSIONS.get(media_type, ()):
         yield from (name + extension.lower(), name + extension.upper())
+
+
+__getattr__ = names_from_users_copy(__name__)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
+from lmms_eval.tasks._task_utils import names_from_users_copy
 
 # Stripped from both ends one after another, in this order (as in the MMMU task).
 EDGE_CHARACTERS = (",", ".", "!", "?", ";", ":", "'")
@@ -61,3 +62,6 @@ def parse_mmmu_multi_choice_response(response: str, all_choices: Sequence[str], 
         positions = [lowered.rfind(index2ans[choice].lower()) for choice in candidates]
     # The first of equal positions wins (lmms-eval takes an argmax).
     return candidates[max(range(len(candidates)), key=lambda i: (positions[i], -i))]
+
+
+__getattr__ = names_from_users_copy(__name__)

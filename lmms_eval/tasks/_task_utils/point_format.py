@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from lmms_eval.tasks._task_utils import names_from_users_copy
 
 # An opening bracket or parenthesis, two numbers separated by a comma, a closing one.
 _PAIR = re.compile(r"[\[(]\s*([-+]?\d+\.?\d*)\s*,\s*([-+]?\d+\.?\d*)\s*[\])]")
@@ -27,3 +28,6 @@ def parse_point2d(text: str, width: int, height: int) -> Any:
         else:
             points.append((int(x / GRID_SIZE * width), int(y / GRID_SIZE * height)))
     return np.array(points)
+
+
+__getattr__ = names_from_users_copy(__name__)

@@ -34,6 +34,7 @@ from typing import Any
 from loguru import logger
 
 from lmms_eval.errors import ModelError
+from lmms_eval.tasks._task_utils import names_from_users_copy
 
 # Read once at import, as lmms-eval does; the judge is only used when USE_LLM_JUDGE == "True".
 API_KEY = os.getenv("JUDGE_API_KEY", "YOUR_API_KEY")
@@ -341,3 +342,6 @@ def make_reasoning_process_results(
         }
 
     return process_results
+
+
+__getattr__ = names_from_users_copy(__name__)

@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from lmms_eval.tasks._common import vqa
+from lmms_eval.tasks._task_utils import names_from_users_copy
 
 
 class EvalAIAnswerProcessor:
@@ -45,3 +46,6 @@ class EvalAIAnswerProcessor:
 
     def __call__(self, item: str) -> str:
         return vqa.evalai_answer(item)
+
+
+__getattr__ = names_from_users_copy(__name__)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lmms_eval.demo import scenes
-from lmms_eval.tasks.mme.utils import parse_yes_no  # scored the MME way
+from lmms_eval.tasks._common.yes_no import parse_mme_yes_no as parse_yes_no  # scored the MME way
 
 BLANK_COLOUR = (255, 255, 255)
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lmms_eval.tasks._common.prompts import first_image, question_with_instruction
+from lmms_eval.tasks._common.yes_no import parse_mme_yes_no as parse_yes_no
 
 logger = logging.getLogger(__name__)
 
@@ -37,26 +38,6 @@ ALL_CATEGORIES = PERCEPTION_CATEGORIES + COGNITION_CATEGORIES
 
 doc_to_visual = first_image
 doc_to_text = question_with_instruction
-
-
-def parse_yes_no(text: str) -> str:
-    """"yes", "no" or "other", read the way the MME tool reads answers.
-
-    Lower-case, strip, delete every "."; an exact "yes"/"no" is taken as is; a single
-    character counts only as "y"/"n"; anything longer is judged by its first four
-    characters alone ("yes" anywhere in them wins over "no").
-    """
-    answer = text.lower().strip().replace(".", "")
-    if answer in ("yes", "no"):
-        return answer
-    if len(answer) == 1:
-        return {"y": "yes", "n": "no"}.get(answer, "other")
-    prefix = answer[:4]
-    if "yes" in prefix:
-        return "yes"
-    if "no" in prefix:
-        return "no"
-    return "other"
 
 
 def side_of(category: str) -> str:

@@ -61,6 +61,7 @@ class Evaluation:
     duration: float = 0.0
     source: str = "live"  # or "rescore": scored again from logged answers, no model asked
     judges: dict[str, Any] = field(default_factory=dict)  # task -> JudgeSpec, for tasks that need a judge
+    judge_entries: dict[str, dict[str, Any]] = field(default_factory=dict)  # task -> Judge.entry() once judged
 
     @property
     def failed_requests(self) -> int:

@@ -40,6 +40,7 @@ def build_results(evaluation: Evaluation, only_task: str | None = None) -> dict[
         "higher_is_better": {name: {spec.name: spec.higher_is_better for spec in task_run.metrics} for name, task_run in runs.items()},
         "n-samples": {name: {"original": task_run.doc_count, "effective": len(task_run.doc_ids)} for name, task_run in runs.items()},
         "requests": {name: _request_summary(task_run) for name, task_run in runs.items()},
+        "judges": {name: _judge_entry(evaluation, name) for name in runs if name in evaluation.judges},
         "config": {
             "model": run.model,
             "model_args": evaluation.model_args,
@@ -54,6 +55,8 @@ def build_results(evaluation: Evaluation, only_task: str | None = None) -> dict[
             "fewshot_as_multiturn": run.fewshot_as_multiturn,
             "system_instruction": run.system_instruction,
             "predict_only": run.predict_only,
+            "judge_model": run.judge_model,
+            "judge_repeats": run.judge_repeats,
             "random_seed": random_seed,
             "numpy_seed": numpy_seed,
             "torch_seed": torch_seed,
@@ -69,6 +72,14 @@ def build_results(evaluation: Evaluation, only_task: str | None = None) -> dict[
         "python_version": sys.version.split()[0],
         "package_versions": _package_versions(),
     }
+
+
+def _judge_entry(evaluation: Evaluation, task: str) -> dict[str, Any]:
+    """The task's judge as configured (no secrets), then what judging it recorded."""
+    spec = evaluation.judges[task]
+    public = spec.public()
+    configured = {"model": spec.model, "backend": spec.backend, "endpoint": public.get("base_url")}
+    return {**configured, **evaluation.judge_entries.get(task, {})}
 
 
 def _score_entry(alias: str, scores: dict[MetricKey, Score]) -> dict[str, Any]:

@@ -3,6 +3,7 @@ judge and has none fails before the first model request, in one line naming it."
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,12 @@ def test_judged_task_without_key_fails_before_any_request(oracle, colour_task: P
     assert oracle.chat_requests == 0
 
 
-def test_local_judge_by_base_url_is_accepted(oracle, colour_task: Path) -> None:
-    judge_args = f"base_url={oracle.base_url}"
-    assert run(oracle, judged_task(colour_task), "judged_colours", "--judge_model", "openai_compatible", "--judge_args", judge_args) == 0
+def test_local_judge_by_base_url_is_accepted_and_recorded(oracle, colour_task: Path, tmp_path: Path) -> None:
+    judge_args = f"base_url={oracle.base_url},model=judge-b,api_key=sk-secret"
+    output = tmp_path / "out"
+    assert run(oracle, judged_task(colour_task), "judged_colours", "--judge_model", "openai_compatible", "--judge_args", judge_args, "--output_path", str(output)) == 0
+    [path] = list(output.glob("*/*_results.json"))
+    text = path.read_text()
+    entry = json.loads(text)["judges"]["judged_colours"]
+    assert entry == {"model": "judge-b", "backend": "openai_compatible", "endpoint": oracle.base_url}
+    assert "sk-secret" not in text

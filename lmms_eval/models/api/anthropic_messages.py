@@ -22,8 +22,11 @@ class AnthropicMessages(OpenAIChat):
     base_url_env = ("ANTHROPIC_BASE_URL",)
     api_key_env = ("ANTHROPIC_API_KEY",)
 
-    def __init__(self, model: str | None = None, model_version: str | None = None, **args: Any) -> None:
+    def __init__(self, model: str | None = None, model_version: str | None = None, send_sampling: bool = False, **args: Any) -> None:
         super().__init__(model=model or model_version or "claude-sonnet-4-5", **args)
+        # The Messages API as the anthropic SDK 2.x knows it has no temperature or top_p:
+        # sent only when asked, for the older models and proxies that take them.
+        self.send_sampling = bool(send_sampling)
 
     def _headers(self) -> dict[str, str]:
         headers = {"anthropic-version": API_VERSION}
@@ -42,9 +45,10 @@ class AnthropicMessages(OpenAIChat):
             payload["system"] = system
         sampling = self._sampling(request.gen_kwargs)
         payload["max_tokens"] = sampling["max_tokens"]
-        payload["temperature"] = min(1.0, sampling["temperature"])  # the API's range is 0..1
-        if "top_p" in sampling:
-            payload["top_p"] = sampling["top_p"]
+        if self.send_sampling:
+            payload["temperature"] = min(1.0, sampling["temperature"])  # the API's range is 0..1
+            if "top_p" in sampling:
+                payload["top_p"] = sampling["top_p"]
         if "stop" in sampling:
             payload["stop_sequences"] = sampling["stop"][:MAX_STOP_SEQUENCES]
         return payload

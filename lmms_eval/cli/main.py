@@ -130,8 +130,22 @@ def _report_command(argv: list[str]) -> int:
     return report_command(argv)
 
 
+def _compare_command(argv: list[str]) -> int:
+    from lmms_eval.cli.compare_command import compare_command
+
+    return compare_command(argv)
+
+
+def _power_command(argv: list[str]) -> int:
+    from lmms_eval.cli.compare_command import power_command
+
+    return power_command(argv)
+
+
 SUBCOMMANDS = {
     "report": _report_command,
+    "compare": _compare_command,
+    "power": _power_command,
     "tasks": _tasks_command,
     "models": _models_command,
     "demo": _demo_command,

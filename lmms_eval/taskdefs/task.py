@@ -60,6 +60,19 @@ class Task:
             config.doc_to_target, "doc_to_target", target_kwargs, source=source, has_choices=config.doc_to_choice is not None
         )
         self._doc_to_choice = choices_function(config.doc_to_choice, source=source)
+        # fewshot_config may give the examples their own prompt and answer, as in lmms-eval
+        # (MMLU-Pro's examples carry a worked solution while the gold stays a letter).
+        shots = config.fewshot_config
+        self._example_text = (
+            doc_function(shots["doc_to_text"], "fewshot_config.doc_to_text", self.prompt_kwargs, source=source, refuse_none=True)
+            if shots.get("doc_to_text") is not None
+            else self._doc_to_text
+        )
+        self._example_target = (
+            target_function(shots["doc_to_target"], "fewshot_config.doc_to_target", target_kwargs, source=source, has_choices=False)
+            if shots.get("doc_to_target") is not None
+            else None
+        )
         # Not doc functions: process_results takes (doc, results), process_docs a dataset.
         self.process_results = _plain_function(config, "process_results")
         self._results_take_full_docs = config.full_docs and _takes_keyword(self.process_results, "full_docs")
@@ -149,7 +162,7 @@ class Task:
             text, visuals = _flatten(parsed), tuple(parsed.media())
         else:
             text, visuals = self.text(doc, doc_id), tuple(self.visuals(doc, doc_id))
-        examples = tuple(FewshotExample(self.text(example, None), self.target_text(example, None)) for example in examples_docs)
+        examples = tuple(FewshotExample(self._example_prompt(example), self._example_answer(example)) for example in examples_docs)
         output_type = self.config.output_type
         return RenderedDoc(
             doc_id=doc_id,
@@ -202,6 +215,16 @@ class Task:
         if not isinstance(choices, (list, tuple)) or not choices:
             raise DocumentError(f"task {self.name} doc {doc_id}: doc_to_choice gave {choices!r}, not a list of choices")
         return [str(choice) for choice in choices]
+
+    def _example_prompt(self, example: dict[str, Any]) -> str:
+        if self._example_text is self._doc_to_text:
+            return self.text(example, None)
+        return str(self.call("fewshot_config.doc_to_text", self._example_text, example, doc_id=None))
+
+    def _example_answer(self, example: dict[str, Any]) -> str:
+        if self._example_target is None:
+            return self.target_text(example, None)
+        return str(self.call("fewshot_config.doc_to_target", self._example_target, example, doc_id=None))
 
     def target_text(self, doc: dict[str, Any], doc_id: int | None) -> str:
         """The gold answer as text (for few-shot examples)."""

@@ -104,6 +104,7 @@ class TaskConfig:
         for index, entry in enumerate(self.filter_list):
             if not isinstance(entry, dict) or "name" not in entry or not isinstance(entry.get("filter"), list):
                 raise TaskConfigError(f"entry {index} needs 'name' and a 'filter' list", path=self.source, key="filter_list")
+        self.metadata = _metadata_mapping(self.metadata, self.source)
         if self.reasoning_tags is not None:
             try:
                 self.reasoning_tags = parse_reasoning_tags(self.reasoning_tags, "the value")
@@ -208,3 +209,16 @@ def _json_safe(value: Any) -> Any:
     if callable(value):  # a function set from Python: its name, never its memory address
         return f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', type(value).__name__)}"
     return repr(value)
+
+
+def _metadata_mapping(metadata: Any, source: str) -> dict[str, Any]:
+    """lmms-eval task files write `metadata` as a mapping or as a list of one-key mappings
+    (`- version: 0.0`); both become one mapping, later entries winning."""
+    if isinstance(metadata, dict):
+        return metadata
+    if isinstance(metadata, list) and all(isinstance(entry, dict) for entry in metadata):
+        merged: dict[str, Any] = {}
+        for entry in metadata:
+            merged.update(entry)
+        return merged
+    raise TaskConfigError(f"must be a mapping (or a list of mappings), not {metadata!r}", path=source, key="metadata")

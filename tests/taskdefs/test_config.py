@@ -161,3 +161,12 @@ def test_empty_collection_keys_mean_their_defaults() -> None:
     assert (made.metric_list, made.filter_list, made.fewshot_config, made.metadata, made.dataset_kwargs, made.tag) == ([], [], {}, {}, {}, [])
     assert made.version is None
     assert config(generation_kwargs=None).generation_kwargs is None  # None here has its own meaning
+
+
+def test_metadata_as_a_list_of_mappings_is_one_mapping() -> None:
+    # lmms-eval's mme.yaml writes `metadata: [{version: 0.0}]`
+    made = config(metadata=[{"version": 0.0}, {"gpt_eval_model_name": "gpt-4o"}])
+    assert made.metadata == {"version": 0.0, "gpt_eval_model_name": "gpt-4o"}
+    assert made.version == 0.0
+    with pytest.raises(TaskConfigError, match="key 'metadata'.*must be a mapping"):
+        config(metadata=3)

@@ -7,7 +7,10 @@ benchmarks/.cache/, unpacks only its `lmms_eval/tasks/` folder, and runs the rea
 - `lmms-eval tasks check all --include_path LIB`: ok against broken, with the most common
   reasons (grouped: a missing module by its name, other reasons with paths and quoted
   names blanked);
-- the wall time of both.
+- the wall time of both;
+- the library's own `mme` task (its mme.yaml and utils.py) run end to end on a local
+  parquet in MME's schema against the local test server, its scores beside a hand
+  computation of MME's rule.
 
 The wheel's files are input data: nothing from them goes into the project.
 
@@ -124,6 +127,60 @@ def check_problems(output: str, total_line: str) -> list[str]:
     return problems
 
 
+# The library's MME task, run end to end on a local parquet in MME's schema: two images per
+# category, two questions per image; the canned replies get one question wrong in each
+# category. MME's rule (score = accuracy + accuracy over images with both questions right,
+# both in percent; perception and cognition sum their categories) gives, by hand:
+MME_ROWS = [  # (question_id, category, question, gold, reply)
+    ("a.png", "existence", "Is there a red square?", "Yes", "Yes"),
+    ("a.png", "existence", "Is there a blue square?", "No", "No"),
+    ("b.png", "existence", "Is there a green circle?", "Yes", "No"),
+    ("b.png", "existence", "Is there a pink circle?", "No", "No"),
+    ("c.png", "code_reasoning", "Does the code print 3?", "Yes", "Yes."),
+    ("c.png", "code_reasoning", "Does the code print 4?", "No", "yes"),
+    ("d.png", "code_reasoning", "Does the code loop?", "Yes", "Yes"),
+    ("d.png", "code_reasoning", "Does the code crash?", "No", "No"),
+]
+MME_EXPECTED = {"mme_perception_score": 75.0 + 50.0, "mme_cognition_score": 75.0 + 50.0}
+
+
+def run_library_mme(library: Path) -> None:
+    """lmms-eval's own mme.yaml and utils.py, pointed at a local parquet, against the local
+    test server: prints the scores its aggregation gave and the hand computation."""
+    import json
+    import tempfile
+
+    import datasets
+    from PIL import Image
+
+    from lmms_eval.testing.server import OracleServer
+
+    with tempfile.TemporaryDirectory() as temp:
+        folder = Path(temp)
+        rows = {"question_id": [], "image": [], "question": [], "answer": [], "category": []}
+        for question_id, category, question, gold, _ in MME_ROWS:
+            for key, value in zip(rows, (question_id, Image.new("RGB", (32, 32), (200, 40, 40)), question, gold, category)):
+                rows[key].append(value)
+        features = datasets.Features({key: datasets.Image() if key == "image" else datasets.Value("string") for key in rows})
+        datasets.Dataset.from_dict(rows, features=features).to_parquet(folder / "test.parquet")
+        (folder / "mme_local.yaml").write_text(
+            f"include: {library / 'mme' / 'mme.yaml'}\ntask: mme_local\ndataset_path: parquet\n"
+            f"dataset_kwargs:\n  data_files:\n    test: {folder / 'test.parquet'}\n"
+        )
+        canned = {question: reply for _, _, question, _, reply in MME_ROWS}
+        with OracleServer(canned=canned) as server:
+            command = ["uv", "run", "--quiet", "lmms-eval", "--model", "openai", "--model_args", f"base_url={server.base_url},model=canned",
+                       "--tasks", "mme_local", "--include_path", str(folder), "--output_path", str(folder / "out"), "--verbosity", "WARNING"]
+            result, seconds = timed(command)
+        if result.returncode != 0:
+            print(f"library mme end to end: exit {result.returncode}: {result.stderr.strip()[-600:]}")
+            return
+        scores = json.loads(next((folder / "out").rglob("*_results.json")).read_text())["results"]["mme_local"]
+        got = {metric: scores[f"{metric},none"] for metric in MME_EXPECTED}
+        verdict = "equal" if got == MME_EXPECTED else "DIFFERENT"
+        print(f"library mme end to end on a local parquet ({len(MME_ROWS)} docs, its own utils.py): {got}; by hand {MME_EXPECTED}: {verdict}; {seconds:.2f} s")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--top", type=int, default=5, help="how many of the most common reasons to show")
@@ -157,6 +214,7 @@ def main() -> int:
     print(f"most common reasons ({len(reasons)} distinct):")
     for reason, count in reasons.most_common(args.top):
         print(f"  {count:5d}  {reason}")
+    run_library_mme(library)
     if args.keep_output:
         (CACHE / "list.txt").write_text(listing.stdout)
         (CACHE / "check.txt").write_text(check.stdout)

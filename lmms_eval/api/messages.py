@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import struct
 import zlib
 from collections.abc import Iterator, Sequence
@@ -122,6 +123,12 @@ def _openai_part(part: ContentPart, image_format: str) -> dict[str, Any]:
         return {"type": "image_url", "image_url": {"url": image_data_url(part.media, image_format)}}
     if part.type == "audio":
         return {"type": "input_audio", "input_audio": {"data": _wav_base64(part.media), "format": "wav"}}
+    if part.type == "video" and isinstance(part.media, (str, os.PathLike)):
+        # Reached only when a backend keeps videos whole (pass_video_url); by default
+        # lmms_eval.media.parts.frames_as_images has turned them into image parts before.
+        from lmms_eval.media.parts import openai_video_part
+
+        return openai_video_part(part.media)
     raise ValueError(f"the OpenAI chat format cannot carry {part.type} inputs")
 
 

@@ -25,8 +25,9 @@ FRAME_FOLDER_FPS = 3.0  # MVBench's frame folders were extracted at 3 fps
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 
-class VideoDecodeError(RuntimeError):
-    """A video file that cannot be opened or holds no video frames."""
+class VideoDecodeError(ValueError):
+    """A video file that cannot be opened or holds no video frames (bad input: it fails only
+    its own request)."""
 
 
 @dataclass(frozen=True)

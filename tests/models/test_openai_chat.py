@@ -295,15 +295,15 @@ def test_responses_are_parsed_with_usage(oracle):
     assert by_doc[0].key == ask(0, "green", "What colour is it?").key
 
 
-def test_a_video_part_is_rejected_without_being_sent(oracle, tmp_path):
+def test_an_undecodable_video_is_rejected_without_being_sent(oracle, tmp_path):
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(b"not really a video")
-    model = model_for(oracle)
+    model = model_for(oracle, use_frame_cache=False)
     request = Request(RequestType.GENERATE_UNTIL, Origin("colours", 0), "Describe", (str(clip),))
     response = answers(model, [request, ask(1, "red")])
     assert response[0].failure.kind is FailureKind.REJECTED
     assert response[0].failure.attempts == 0
-    assert "cannot carry video" in response[0].failure.message
+    assert "cannot decode video" in response[0].failure.message
     assert response[1].text == "red"
     assert oracle.chat_requests == 1
 

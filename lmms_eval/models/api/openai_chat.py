@@ -23,6 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from lmms_eval.api.messages import ChatMessages, to_openai
+from lmms_eval.media.frame_cache import FrameCache
+from lmms_eval.media.parts import frames_as_images
+from lmms_eval.media.sampling import DEFAULT_MAX_FRAMES, VideoSampling
 from lmms_eval.api.model import Model
 from lmms_eval.api.request import Request
 from lmms_eval.api.response import FailureKind, Response, Usage
@@ -112,9 +115,21 @@ class OpenAIChat(Model):
         down_after: int = 5,
         probe_interval: float = 5.0,
         give_up_after: float = 60.0,
+        max_frames_num: int = DEFAULT_MAX_FRAMES,
+        fps: float | None = None,
+        max_pixels: int | None = None,
+        pass_video_url: bool = False,
+        use_frame_cache: bool = True,
         **unused: Any,
     ) -> None:
         super().__init__(**unused)
+        # Videos go as sampled frames (any server) unless the server decodes them (vLLM).
+        try:
+            self.video_sampling = VideoSampling(max_frames_num=int(max_frames_num), fps=fps, max_pixels=max_pixels)
+        except ValueError as error:
+            raise ModelError(str(error)) from None
+        self.pass_video_url = bool(pass_video_url)
+        self.frame_cache = FrameCache() if use_frame_cache else None
         if num_concurrent < 1:
             raise ModelError("num_concurrent must be at least 1")
         if image_format.upper() not in ("PNG", "JPEG"):
@@ -331,6 +346,8 @@ class OpenAIChat(Model):
 
     def _payload(self, request: Request) -> dict[str, Any]:
         messages = request.context if isinstance(request.context, ChatMessages) else ChatMessages.build(request.context, request.visuals)
+        if not self.pass_video_url:
+            messages = frames_as_images(messages, self.video_sampling, self.frame_cache)
         payload: dict[str, Any] = {"model": self.model, "messages": to_openai(messages, self.image_format)}
         payload.update(self._sampling(request.gen_kwargs))
         return payload

@@ -105,6 +105,7 @@ def test_seedbench_end_to_end(tmp_path):
     assert scores["seed_image_stderr,none"] == pytest.approx((0.25 * 6 / 5) ** 0.5 / 6**0.5, abs=1e-12)
     assert scores["seed_dimensions,none"] == pytest.approx({"Scene Understanding": 1.0, "Text Understanding": 0.0}, abs=1e-12)
     assert "seed_video,none" not in scores
+    assert scores["seed_all,none"] == scores["seed_image,none"]  # no video rows evaluated yet
     assert results["n-samples"]["seedbench"] == {"original": 6, "effective": 6}  # after process_docs
 
     samples = read_samples(output, "seedbench")

@@ -64,6 +64,9 @@ def process_results(doc: dict[str, Any], results: Sequence[str]) -> dict[str, An
     correct = float(is_correct(results[0], doc["answer"]))
     return {
         f"seed_{doc['data_type']}": correct,
+        # Every evaluated row, image or video: until video rows are evaluated (they need
+        # the media layer), this is the same number as seed_image.
+        "seed_all": correct,
         "seed_dimensions": {"dimension": dimension_name(doc["question_type_id"]), "score": correct},
     }
 

@@ -32,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LmmsEvalError as error:
         if logger.isEnabledFor(logging.DEBUG):  # --verbosity DEBUG: the traceback too
             logger.exception("failed")
-        print(f"lmms-eval: error: {error}", file=sys.stderr)
+        print(f"lmms-eval: error: {one_line(str(error))}", file=sys.stderr)
         return error.exit_code
     except Terminated:
         print("lmms-eval: terminated (SIGTERM); answers received are kept in the --use_cache store, if any", file=sys.stderr)
@@ -40,6 +40,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lmms-eval: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+# Every character str.splitlines() breaks at: a user's value inside a message (a YAML
+# key, a flag's text) may hold one, and the error must stay one line.
+_LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def one_line(message: str) -> str:
+    """`message` with its line breaks written as escapes (`\\n`), so it prints as one line."""
+    return "".join(char.encode("unicode_escape").decode("ascii") if char in _LINE_BREAKS else char for char in message)
 
 
 def _dispatch(argv: list[str]) -> int:

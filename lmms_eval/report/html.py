@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 THUMBNAIL_SIDE = 96  # pixels, longest side
-THUMBNAIL_BUDGET_BYTES = 3 * 1024 * 1024  # all thumbnails of one page together
+THUMBNAIL_BUDGET_BYTES = 3 * 1024 * 1024  # all thumbnails of one page together, as base64 text
 _HISTOGRAM_BINS = 10
 _SHOWN_TEXT = 2000  # characters of a prompt or answer shown per sample
 
@@ -44,14 +44,22 @@ class Thumbnails:
     def add(self, digest: str, image: Any) -> None:
         if digest in self.urls:
             return
+        if self.full:
+            self.skipped += 1
+            return
         encoded = _thumbnail_bytes(image)
         if encoded is None:
             return
-        if self.used + len(encoded) > self.budget:
+        url = "data:image/jpeg;base64," + base64.b64encode(encoded).decode("ascii")
+        if self.used + len(url) > self.budget:  # counted as written in the page (base64)
             self.skipped += 1
             return
-        self.used += len(encoded)
-        self.urls[digest] = "data:image/jpeg;base64," + base64.b64encode(encoded).decode("ascii")
+        self.used += len(url)
+        self.urls[digest] = url
+
+    @property
+    def full(self) -> bool:
+        return self.used >= self.budget - 1024  # no room left for even a small thumbnail
 
 
 def _thumbnail_bytes(image: Any) -> bytes | None:

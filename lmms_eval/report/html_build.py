@@ -40,7 +40,8 @@ def _add_thumbnails(task_run: Any, thumbnails: Thumbnails) -> None:
         docs = task.eval_docs()
         for sample in task_run.samples:
             for visual in task.visuals(docs[sample.doc_id], sample.doc_id):
-                if thumbnails.used >= thumbnails.budget:
+                if thumbnails.full:  # the rest would only be decoded to be left out
+                    thumbnails.skipped += 1
                     return
                 thumbnails.add(media_digest(visual), visual)
     except Exception as error:  # noqa: BLE001 - thumbnails are a convenience; the report is still written

@@ -14,6 +14,7 @@ MODELS.add_lazy("gemini", "lmms_eval.models.api.gemini_generate:GeminiGenerate",
 MODELS.add_lazy("huggingface", "lmms_eval.models.hf.vlm:HFVisionLanguageModel", "llava_hf", "llava_onevision", "idefics3", "smolvlm")
 MODELS.add_lazy("qwen2_5_vl", "lmms_eval.models.hf.vlm:Qwen2VL", "qwen2_vl", "qwen3_vl")
 MODELS.add_lazy("gemma3", "lmms_eval.models.hf.vlm:Gemma3")
+MODELS.add_lazy("qwen2_audio", "lmms_eval.models.hf.audio_lm:Qwen2Audio")
 MODELS.add_lazy("hf", "lmms_eval.models.hf.causal_lm:HFCausalLM")
 MODELS.add_lazy("vllm", "lmms_eval.models.servers.engines:VLLMModel")
 MODELS.add_lazy("sglang", "lmms_eval.models.servers.engines:SGLangModel")

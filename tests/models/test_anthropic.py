@@ -12,7 +12,7 @@ from lmms_eval.testing.server import FaultPlan, Misbehaviour, MisbehaviourPlan
 
 
 def claude(server, **args) -> AnthropicMessages:
-    return AnthropicMessages(base_url=server.base_url, model="colour-oracle", **{**FAST, **args})
+    return AnthropicMessages(**{"base_url": server.base_url, "model": "colour-oracle", **FAST, **args})
 
 
 def test_claude_scores_the_image_task_as_openai_does(oracle, colour_task, tmp_path):
@@ -73,3 +73,10 @@ def test_the_real_sdk_parses_the_servers_replies_to_our_requests(oracle, start_o
     with pytest.raises(anthropic.APIStatusError) as raised:
         sdk.messages.create(**payload)
     assert raised.value.status_code == 529 and raised.value.body["error"]["type"] == "overloaded_error"
+
+
+def test_several_urls_in_one_base_url_are_refused_not_glued(oracle):
+    from lmms_eval.errors import ModelError
+
+    with pytest.raises(ModelError, match="several joined by"):
+        claude(oracle, base_url=f"{oracle.base_url}|{oracle.base_url}")

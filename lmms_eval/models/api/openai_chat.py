@@ -502,7 +502,10 @@ _Prepared = tuple[Request, "dict[str, Any] | ValueError"]
 
 def _checked_base_url(url: str) -> str:
     """The API's base URL without its trailing slash. Anything but an http(s) URL naming a
-    host is bad input, said at once: as a request target it would only fail every retry."""
+    host is bad input, said at once: as a request target it would only fail every retry.
+    Several URLs joined by `|` are refused by name rather than glued into one host."""
+    if "|" in url:
+        raise ModelError(f"base_url takes one URL; '{url}' holds several joined by '|', which this backend cannot spread requests over yet")
     try:
         parts = urllib.parse.urlsplit(url)
         valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port is None or parts.port > 0)

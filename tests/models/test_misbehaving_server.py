@@ -242,3 +242,23 @@ def test_text_parts_are_joined_and_nothing_else_is_text():
             text_of(content)
     with pytest.raises(_Final):
         parse_completion(b"[" * 100_000 + b"]" * 100_000)  # nested too deep for json to read
+
+
+# --- answers already in the store --------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad_text", [42, {"type": "text", "text": "red"}], ids=["number", "object"])
+def test_a_stored_answer_that_is_not_text_counts_as_missing_and_is_asked_again(start_oracle, task_folder, tmp_path, bad_text):
+    """Issue 12 item 1: every stored answer is validated when read; an invalid one is never scored."""
+    store = tmp_path / "store.db"
+    assert run(start_oracle(), task_folder, tmp_path / "first", store) == 0
+    spoiled = 3
+    with sqlite3.connect(store) as db:
+        keys = [row[0] for row in db.execute("SELECT request_key FROM responses ORDER BY request_key LIMIT ?", (spoiled,))]
+        for key in keys:
+            [raw] = db.execute("SELECT answer FROM responses WHERE request_key = ?", (key,)).fetchone()
+            answer = json.loads(raw)
+            answer["text"] = bad_text
+            db.execute("UPDATE responses SET answer = ? WHERE request_key = ?", (json.dumps(answer), key))
+    db.close()
+    assert_rerun_asks_exactly(start_oracle, task_folder, tmp_path, store, failed=spoiled)

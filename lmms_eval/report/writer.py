@@ -62,8 +62,13 @@ class OutputWriter:
         from lmms_eval.report.html import render_report
         from lmms_eval.report.html_build import report_path_for, run_from_evaluation
 
-        run, thumbnails = run_from_evaluation(evaluation, redactor_for(evaluation))
-        self._write(report_path_for(results_path), render_report([run], thumbnails))
+        try:
+            run, thumbnails = run_from_evaluation(evaluation, redactor_for(evaluation))
+            page = render_report([run], thumbnails)
+        except Exception as error:  # noqa: BLE001 - the results are written; a report bug must not fail the run
+            logger.error("report not written (%s: %s); `lmms-eval report %s` can retry", type(error).__name__, error, results_path)
+            return
+        self._write(report_path_for(results_path), page)
 
     def _write(self, path: Path, text: str) -> None:
         if path.parent not in self._swept:  # temporary files a killed run left in this folder

@@ -144,3 +144,18 @@ def test_report_in_a_real_browser(oracle, big_image_task, tmp_path):
             print(f"screenshot: {artifacts / 'report.png'}")
         finally:
             browser.close()
+
+
+def test_a_report_error_does_not_fail_the_run(oracle, big_image_task, tmp_path, monkeypatch, capsys):
+    import lmms_eval.report.html as html_module
+
+    def broken(*_args, **_kwargs):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(html_module, "render_report", broken)
+    output = tmp_path / "out"
+    args = f"base_url={oracle.base_url},model=colour-oracle,retry_base_delay=0.01"
+    assert main(["--model", "openai", "--model_args", args, "--tasks", "colours", "--include_path", str(big_image_task),
+                 "--output_path", str(output)]) == 0
+    assert list(output.glob("*/*_results.json")) and not list(output.glob("*/*_report.html"))
+    assert "report not written (ValueError: boom)" in capsys.readouterr().err

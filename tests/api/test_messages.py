@@ -111,12 +111,6 @@ def test_to_openai_shape():
     assert decode(image_part["image_url"]["url"]).convert("RGB").getpixel((0, 0)) == RED
 
 
-@pytest.mark.parametrize("kind, media", [("video", "clip.mp4")])
-def test_to_openai_refuses_video_parts(kind, media):  # audio: input_audio parts (tests/media/test_audio.py)
-    messages = ChatMessages((Message("user", (ContentPart(kind, media=media),)),))
-    with pytest.raises(ValueError, match=f"cannot carry {kind} inputs"):
-        to_openai(messages)
-
 
 def test_to_openai_refuses_an_image_that_is_not_a_pil_image():
     messages = ChatMessages.from_dicts([{"role": "user", "content": [{"type": "image", "url": "https://example.com/a.png"}]}])

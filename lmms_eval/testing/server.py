@@ -153,12 +153,7 @@ def _error_response(
 
 def _parse_request(raw: bytes) -> dict[str, Any]:
     """Decode and check the fields every chat request needs before any work is done."""
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise _RequestError(f"request body is not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise _RequestError("request body must be a JSON object")
+    body = _json_object(raw)
     if not isinstance(body.get("model"), str):
         raise _RequestError("'model' is required and must be a string", "model")
     messages = body.get("messages")

@@ -159,3 +159,33 @@ def test_a_report_error_does_not_fail_the_run(oracle, big_image_task, tmp_path, 
                  "--output_path", str(output)]) == 0
     assert list(output.glob("*/*_results.json")) and not list(output.glob("*/*_report.html"))
     assert "report not written (ValueError: boom)" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=".ci/run installs Debian's chromium")
+def test_failed_filter_shows_the_failure_reason(start_oracle, big_image_task, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from lmms_eval.testing.server import FaultPlan
+
+    server = start_oracle(fault=FaultPlan(status=400, every=3, failures=99))
+    output = tmp_path / "out"
+    args = f"base_url={server.base_url},model=colour-oracle,retry_base_delay=0.01"
+    assert main(["--model", "openai", "--model_args", args, "--tasks", "colours", "--include_path", str(big_image_task),
+                 "--output_path", str(output), "--log_samples"]) == 3
+    [samples] = list(output.glob("*/*_samples_*.jsonl"))
+    failed = sum(1 for line in samples.read_text().splitlines() if json.loads(line)["failures"])
+    assert 0 < failed < 10
+    [report] = list(output.glob("*/*_report.html"))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page()
+            page.goto(report.as_uri())
+            page.click("button[data-filter=failed]")
+            assert page.locator("tr.sample:visible").count() == failed
+            reasons = page.locator("tr.sample:visible .failure").all_inner_texts()
+            assert len(reasons) == failed and all(reason.startswith("rejected: HTTP 400") for reason in reasons)
+        finally:
+            browser.close()

@@ -105,6 +105,9 @@ class TaskConfig:
             if not isinstance(entry, dict) or "name" not in entry or not isinstance(entry.get("filter"), list):
                 raise TaskConfigError(f"entry {index} needs 'name' and a 'filter' list", path=self.source, key="filter_list")
         self.metadata = _metadata_mapping(self.metadata, self.source)
+        not_names = [tag for tag in self.tag if not isinstance(tag, str)]
+        if not_names:
+            raise TaskConfigError(f"tags (and a task file's `group`) must be names, not {not_names[0]!r}", path=self.source, key="tag")
         if self.reasoning_tags is not None:
             try:
                 self.reasoning_tags = parse_reasoning_tags(self.reasoning_tags, "the value")

@@ -248,9 +248,6 @@ def test_any_task_yaml_is_checked_without_a_traceback(sandbox, capsys, text):
         assert (out + err).strip(), text  # a broken task is named
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="issue 12 defect: a task's group/tag that is a mapping "
-                   "(group: {}) crashes the task index (TypeError: unhashable type: 'dict' in TaskIndex.add_file) "
-                   "instead of being a broken task file; the fix belongs in lmms_eval/taskdefs (tag values typed)")
 @pytest.mark.parametrize("line", ["group: {}", "tag: [{a: 1}]"])
 def test_a_mapping_as_group_or_tag_is_a_broken_task_not_a_crash(sandbox, capsys, line):
     folder = sandbox["root"] / "mapping_tag"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from protocol_helpers import FAST, ask, ask_with_system, colour_scores
 
@@ -73,7 +75,7 @@ def test_the_real_sdk_talks_to_the_test_server_in_the_protocol_we_speak(oracle):
     client = genai.Client(api_key="k", http_options=types.HttpOptions(base_url=oracle.base_url.removesuffix("/v1"), api_version="v1beta"))
     payload = gemini(oracle)._payload(ask(0, "green"))
     image = payload["contents"][0]["parts"][0]["inlineData"]
-    contents = [types.Part.from_bytes(data=__import__("base64").b64decode(image["data"]), mime_type=image["mimeType"]), "What colour?"]
+    contents = [types.Part.from_bytes(data=base64.b64decode(image["data"]), mime_type=image["mimeType"]), "What colour?"]
     reply = client.models.generate_content(model="colour-oracle", contents=contents, config=types.GenerateContentConfig(max_output_tokens=4))
     assert reply.text == "green" and reply.usage_metadata.candidates_token_count == 1
     assert oracle.bodies[-1]["max_tokens"] == 4  # the SDK's request was read as ours is

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from lmms_eval.tasks.librispeech.utils import doc_to_text, doc_to_visual, english_wer
+from lmms_eval.tasks._builtin.librispeech.utils import doc_to_text, doc_to_visual, english_wer
 
 __all__ = ["doc_to_text", "doc_to_visual", "process_results", "wer"]
 

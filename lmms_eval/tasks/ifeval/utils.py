@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Sequence
 from typing import Any
 
-from lmms_eval.tasks.ifeval.instructions import CHECKERS
+from lmms_eval.tasks._builtin.ifeval.instructions import CHECKERS
 
 
 def doc_to_text(doc: dict[str, Any]) -> str:

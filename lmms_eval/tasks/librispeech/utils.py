@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from lmms_eval.tasks.asr_wer_utils import compute_wer, english_normalizers, remove_sp
+from lmms_eval.tasks._builtin.asr_wer_utils import compute_wer, english_normalizers, remove_sp
 
 PROMPT = "Please recognize the speech and only output the recognized content:"
 

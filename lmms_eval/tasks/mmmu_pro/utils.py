@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from lmms_eval.tasks.mmmu.utils import image_numbers, mmmu_breakdown, option_letters, parse_options
+from lmms_eval.tasks._builtin.mmmu.utils import image_numbers, mmmu_breakdown, option_letters, parse_options
 
 __all__ = [
     "standard_doc_to_text",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from lmms_eval.tasks.coco_cap.utils import (
+from lmms_eval.tasks._builtin.coco_cap.utils import (
     METRICS,
     coco_bleu1,
     coco_bleu2,

@@ -12,7 +12,7 @@ import random
 from typing import Any
 
 from lmms_eval.tasks._common.vqa import categorised, category_means, doc_to_visual
-from lmms_eval.tasks.mmmu_pro.utils import parse_mmmu_choice
+from lmms_eval.tasks._builtin.mmmu_pro.utils import parse_mmmu_choice
 
 __all__ = ["doc_to_visual", "doc_to_text", "process_results", "category_means"]
 

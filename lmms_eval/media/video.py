@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 FRAME_FOLDER_FPS = 3.0  # MVBench's frame folders were extracted at 3 fps
+_MIN_FRAMES_SKIPPED_BY_SEEK = 16  # about the decoder's frame-thread pipeline depth
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 
@@ -114,7 +115,7 @@ def _decode_at(container, stream, index: _StreamIndex, wanted_pts: list[int], ma
     frame_iter = None
     for target in wanted_pts:
         keyframe = index.keyframe_pts[max(0, bisect.bisect_right(index.keyframe_pts, target) - 1)]
-        if frame_iter is None or decoded_up_to is None or keyframe > decoded_up_to or target <= decoded_up_to:
+        if frame_iter is None or decoded_up_to is None or _seek_pays(index, decoded_up_to, keyframe) or target <= decoded_up_to:
             container.seek(keyframe, stream=stream, backward=True, any_frame=False)
             frame_iter = container.decode(stream)
         for frame in frame_iter:
@@ -127,6 +128,15 @@ def _decode_at(container, stream, index: _StreamIndex, wanted_pts: list[int], ma
         else:
             raise VideoDecodeError(f"frame at pts {target} not found in {container.name}")
     return frames
+
+
+def _seek_pays(index: _StreamIndex, decoded_up_to: int, keyframe: int) -> bool:
+    """Seek only when it skips more frames than a seek costs: a seek flushes the decoder's
+    frame threads, which then refill, so short gaps are cheaper decoded through."""
+    if keyframe <= decoded_up_to:
+        return False
+    skipped = bisect.bisect_left(index.frame_pts, keyframe) - bisect.bisect_right(index.frame_pts, decoded_up_to)
+    return skipped > _MIN_FRAMES_SKIPPED_BY_SEEK
 
 
 def _to_rgb(frame, max_pixels: int | None):

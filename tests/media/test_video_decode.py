@@ -62,3 +62,12 @@ def test_not_a_video_is_one_clear_error(tmp_path):
     bad.write_bytes(b"not a video")
     with pytest.raises(VideoDecodeError, match="broken.mp4"):
         decode_video(bad, VideoSampling())
+
+
+def test_sparse_sampling_seeks_and_stays_exact(tmp_path):
+    # 80 frames, a keyframe every 4: gaps of ~26 frames take the keyframe-seek path
+    clip = write_test_video(tmp_path / "long.mp4", seconds=8, fps=10, gop=4)
+    reference = _every_frame(clip)
+    decoded = decode_video(clip, VideoSampling(max_frames_num=4))
+    assert decoded.indices == (0, 26, 53, 79)
+    assert all(np.array_equal(frame, reference[i]) for i, frame in zip(decoded.indices, decoded.frames))

@@ -7,6 +7,8 @@ per doc and in one place.
 
 from __future__ import annotations
 
+import weakref
+
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -48,27 +50,50 @@ class BadDocInput(Exception):
 def read_doc(docs: Any, doc_id: int, what: str = "") -> dict[str, Any]:
     """`docs[doc_id]`. HF `datasets` decodes media when a row is read, so a corrupt image
     fails here: that is bad input of this doc, named by column, not a crash."""
-    if getattr(docs, "features", None) is None:
+    audio_columns = _undecoded_audio_columns(docs)
+    if audio_columns is None:
         return docs[doc_id]
     try:
         doc = docs[doc_id]
     except Exception as error:  # noqa: BLE001 - decoders raise many types (OSError, SyntaxError, ...)
         raise BadDocInput(f"{what}{undecodable_reason(docs, doc_id, error)}") from error
-    return _decode_audio_columns(docs.features, doc, what)
+    return _decode_audio_columns(audio_columns, doc, what)
 
 
-def _decode_audio_columns(features: Any, doc: dict[str, Any], what: str) -> dict[str, Any]:
-    """Audio columns arrive undecoded (see `dataset._audio_undecoded`): decode them here
-    with soundfile, at the column's declared rate, into lmms-eval's {array, sampling_rate, path}."""
+# Per dataset object: `Dataset.features` deep-copies the schema on every access, which
+# cost more than reading the row itself when it was asked for each doc.
+_AUDIO_COLUMNS: dict[int, tuple[weakref.ref[Any], dict[str, int | None]]] = {}
+
+
+def _undecoded_audio_columns(docs: Any) -> dict[str, int | None] | None:
+    """{column: sampling rate} of the audio columns that arrive undecoded (see
+    `dataset._audio_undecoded`); None when `docs` is not a `datasets.Dataset`."""
+    cached = _AUDIO_COLUMNS.get(id(docs))
+    if cached is not None and cached[0]() is docs:
+        return cached[1]
+    features = getattr(docs, "features", None)
+    if features is None:
+        return None
     import datasets
 
-    for column, feature in features.items():
-        if not isinstance(feature, datasets.Audio) or feature.decode or doc.get(column) is None:
+    columns = {name: feature.sampling_rate for name, feature in features.items() if isinstance(feature, datasets.Audio) and not feature.decode}
+    try:
+        _AUDIO_COLUMNS[id(docs)] = (weakref.ref(docs), columns)
+    except TypeError:  # an object without weak references: asked again next time
+        pass
+    return columns
+
+
+def _decode_audio_columns(audio_columns: dict[str, int | None], doc: dict[str, Any], what: str) -> dict[str, Any]:
+    """Decode undecoded audio with soundfile, at the column's declared rate, into
+    lmms-eval's {array, sampling_rate, path}."""
+    for column, sampling_rate in audio_columns.items():
+        if doc.get(column) is None:
             continue
         from lmms_eval.media.audio import AudioDecodeError, load_audio
 
         try:
-            waveform = load_audio(doc[column], feature.sampling_rate)
+            waveform = load_audio(doc[column], sampling_rate)
         except AudioDecodeError as error:
             raise BadDocInput(f"{what}cannot decode audio (column '{column}'): {error}") from error
         doc[column] = {"path": doc[column].get("path"), **waveform.as_dict()}

@@ -33,7 +33,11 @@ def get_multi_choice_info(options: Sequence[str], start_chr: str = "A") -> tuple
     return dict(zip(letters, options)), letters
 
 
-def parse_mmmu_multi_choice_response(response: str, all_choices: Sequence[str], index2ans: Mapping[str, str]) -> str:
+def parse_mmmu_multi_choice_response(
+    response: str, all_choices: Sequence[str], index2ans: Mapping[str, str], rng: random.Random | None = None
+) -> str:
+    """`rng` (this project's addition) draws the fallback letter; lmms-eval uses the global
+    `random` state, which is what `None` keeps."""
     text = response
     for character in EDGE_CHARACTERS:
         text = text.strip(character)
@@ -52,7 +56,7 @@ def parse_mmmu_multi_choice_response(response: str, all_choices: Sequence[str], 
         marker = ""
 
     if not candidates:
-        return random.choice(list(all_choices))
+        return (rng or random).choice(list(all_choices))
     if len(candidates) == 1:
         return candidates[0]
     if marker:

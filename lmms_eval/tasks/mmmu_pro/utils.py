@@ -18,6 +18,7 @@ import random
 from typing import Any
 
 from lmms_eval.tasks._builtin.mmmu.utils import image_numbers, mmmu_breakdown, option_letters, parse_options
+from lmms_eval.tasks._task_utils.mmmu_mcq_utils import parse_mmmu_multi_choice_response
 
 __all__ = [
     "standard_doc_to_text",
@@ -32,7 +33,6 @@ __all__ = [
 
 FALLBACK_SEED = 42
 _ANSWER_MARK = "Answer:"
-_EDGE_CHARACTERS = (",", ".", "!", "?", ";", ":", "'")
 
 
 # --- prompts and images ------------------------------------------------------------------
@@ -70,30 +70,12 @@ def fallback_rng(doc: dict[str, Any]) -> random.Random:
 
 
 def parse_mmmu_choice(response: str, options: list[str], rng: random.Random) -> str:
-    """lmms-eval's MMMU parser: "(L)", then "L ", then "L.", then option text (responses
-    of more than five words), then a random letter; several candidates: the right-most."""
+    """lmms-eval's MMMU parser ("(L)", then " L ", then "L.", then option text for replies of
+    more than five words; the right-most candidate), with a seeded random fallback."""
     letters = option_letters(len(options))
     if not letters:
         return ""
-    text = response
-    for character in _EDGE_CHARACTERS:
-        text = text.strip(character)
-    padded = f" {text} "
-    for pattern in ("({})", "{} ", "{}."):
-        found = {letter: padded.rfind(pattern.format(letter)) for letter in letters if pattern.format(letter) in padded}
-        if found:
-            return _right_most(found, letters)
-    if len(padded.split()) > 5:
-        lowered = padded.lower()
-        found = {letter: lowered.rfind(option.lower()) for letter, option in zip(letters, options) if option.lower() in lowered}
-        if found:
-            return _right_most(found, letters)
-    return rng.choice(letters)
-
-
-def _right_most(positions: dict[str, int], letters: list[str]) -> str:
-    """The candidate whose last occurrence starts right-most; on a tie, the earlier letter."""
-    return max(positions, key=lambda letter: (positions[letter], -letters.index(letter)))
+    return parse_mmmu_multi_choice_response(response, letters, dict(zip(letters, options)), rng=rng)
 
 
 def parse_official(response: str, options: list[str], rng: random.Random) -> str:

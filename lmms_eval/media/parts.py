@@ -52,5 +52,9 @@ def openai_video_part(video: str | os.PathLike[str]) -> dict[str, Any]:
 def video_data_url(path: str | os.PathLike[str]) -> str:
     """A video file as a base64 data URL, for servers that decode video themselves."""
     mime = mimetypes.guess_type(os.fspath(path))[0] or "video/mp4"
-    with open(path, "rb") as handle:
-        return f"data:{mime};base64,{base64.b64encode(handle.read()).decode('ascii')}"
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as error:  # a ValueError fails this request only, as an undecodable video does
+        raise ValueError(f"cannot read video {path}: {error}") from error
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"

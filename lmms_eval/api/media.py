@@ -53,7 +53,11 @@ def _is_pil_image(item: Any) -> bool:
 
 
 def _file_digest(path: str) -> str:
-    """Hash a media file's bytes once per (path, size, mtime): videos can be large."""
+    """Hash a media file's bytes once per (path, size, mtime): videos can be large.
+    A folder (a video stored as frame images, e.g. MVBench's TVQA parts) is its files'
+    names and digests, in name order."""
+    if os.path.isdir(path):
+        return _folder_digest(path)
     stat = os.stat(path)
     cache_key = (os.path.abspath(path), stat.st_size, stat.st_mtime_ns)
     if cache_key not in _file_digests:
@@ -63,3 +67,12 @@ def _file_digest(path: str) -> str:
                 hasher.update(block)
         _file_digests[cache_key] = hasher.hexdigest()
     return _file_digests[cache_key]
+
+
+def _folder_digest(path: str) -> str:
+    hasher = hashlib.sha256(b"folder:")
+    for name in sorted(os.listdir(path)):
+        member = os.path.join(path, name)
+        if os.path.isfile(member):
+            hasher.update(f"{name}\0{_file_digest(member)}\0".encode())
+    return hasher.hexdigest()

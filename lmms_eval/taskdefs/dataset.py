@@ -8,14 +8,18 @@ from typing import Any
 
 from lmms_eval.errors import DatasetLoadError
 from lmms_eval.taskdefs.config import TaskConfig
+from lmms_eval.taskdefs.video_datasets import PreparedMedia, VideoDatasetSettings, prepare_video_dataset
 
 logger = logging.getLogger(__name__)
 
 # lmms-eval dataset_kwargs that are instructions to the harness, not load_dataset arguments.
 _HARNESS_FLAGS = frozenset(
-    {"video", "cache_dir", "force_download", "force_unzip", "create_link", "From_YouTube", "builder_script", "load_from_disk", "max_retries"}
-)
-_MEDIA_ARCHIVE_FLAGS = frozenset({"video", "force_unzip", "create_link", "From_YouTube"})
+    {
+        "video", "cache_dir", "force_download", "force_unzip", "create_link", "local_files_only",
+        "From_YouTube", "builder_script", "load_from_disk", "max_retries",
+    }
+)  # fmt: skip
+_UNSUPPORTED_FLAGS = frozenset({"From_YouTube"})
 
 
 def load_splits(config: TaskConfig) -> Any:
@@ -23,10 +27,11 @@ def load_splits(config: TaskConfig) -> Any:
     import datasets
 
     kwargs = dict(config.dataset_kwargs or {})
-    unsupported = sorted(_MEDIA_ARCHIVE_FLAGS & {k for k, v in kwargs.items() if v})
+    unsupported = sorted(_UNSUPPORTED_FLAGS & {k for k, v in kwargs.items() if v})
     if unsupported:
         raise DatasetLoadError(f"task {config.task}: dataset_kwargs {', '.join(unsupported)} (media archives) are not supported yet")
     base_dir = Path(config.source).parent if config.source else Path.cwd()
+    fetch_video_archives(config, kwargs, base_dir)
     load_kwargs = {k: v for k, v in kwargs.items() if k not in _HARNESS_FLAGS}
     if "data_files" in load_kwargs:
         load_kwargs["data_files"] = _resolve_data_files(load_kwargs["data_files"], base_dir)
@@ -48,6 +53,14 @@ def load_splits(config: TaskConfig) -> Any:
         raise
     except Exception as error:  # datasets raises many types; the user needs one line
         raise DatasetLoadError(f"task {config.task} ({config.source}): cannot load dataset '{config.dataset_path}': {_one_line(error)}") from error
+
+
+def fetch_video_archives(config: TaskConfig, kwargs: dict[str, Any], base_dir: Path) -> PreparedMedia | None:
+    """`video: true`: the repo's archives extracted once under `$HF_HOME/<cache_dir>`."""
+    settings = VideoDatasetSettings.from_dataset_kwargs(config.task, kwargs)
+    if settings is None or kwargs.get("load_from_disk"):
+        return None
+    return prepare_video_dataset(config.task, config.dataset_path, _local_path(config.dataset_path, base_dir), settings)
 
 
 def _audio_undecoded(splits: Any) -> Any:

@@ -62,6 +62,9 @@ def prepare_command(argv: list[str]) -> int:
     total = sum(entry.cache_bytes for entry in prepared) / 1e6
     print(columns(rows, ("Task", "Split", "Rows", "Cache MB")))
     print(f"\n{len(prepared)} splits of {len(selection.configs)} tasks ready; {total:.1f} MB in the datasets cache")
+    media = {entry.media_folder: entry.media_bytes for entry in prepared if entry.media_folder}
+    for folder, size in media.items():
+        print(f"videos: {folder} ({size / 1e6:.1f} MB extracted)")
     bad_rows = [f"{entry.task} {entry.split} doc {doc_id}: {reason}" for entry in prepared for doc_id, reason in entry.undecodable]
     if bad_rows:  # a run records these docs as bad_input failures and scores the rest
         print("\n" + "\n".join(bad_rows) + f"\n{len(bad_rows)} rows whose media do not decode; a run does not ask about them")

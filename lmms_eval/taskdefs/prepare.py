@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lmms_eval.taskdefs.dataset import fetch_video_archives
 from lmms_eval.taskdefs.index import Selection
 from lmms_eval.taskdefs.rendering import undecodable_rows
 from lmms_eval.taskdefs.task import PromptSettings, Task
+from lmms_eval.taskdefs.video_datasets import PreparedMedia
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,8 @@ class PreparedSplit:
     rows: int
     cache_bytes: int
     undecodable: tuple[tuple[int, str], ...] = ()  # (doc id, reason): rows a run records as bad_input failures
+    media_folder: str | None = None  # $HF_HOME/<cache_dir> of a `video: true` dataset
+    media_bytes: int = 0  # what its extracted archives hold
 
 
 def prepare(selection: Selection) -> Iterator[PreparedSplit]:
@@ -31,8 +35,18 @@ def prepare(selection: Selection) -> Iterator[PreparedSplit]:
         if config.num_fewshot and (config.fewshot_split or config.training_split):
             splits.append(config.fewshot_split or config.training_split)  # type: ignore[arg-type]
         for split in dict.fromkeys(splits):
-            docs = task.split(split)
-            yield PreparedSplit(task.name, split, len(docs), _cache_bytes(docs), tuple(undecodable_rows(docs)))
+            docs = task.split(split)  # a `video: true` dataset's archives are extracted here, once
+            media = _media(config)
+            yield PreparedSplit(
+                task.name, split, len(docs), _cache_bytes(docs), tuple(undecodable_rows(docs)),
+                str(media.folder) if media else None, media.media_bytes if media else 0,
+            )  # fmt: skip
+
+
+def _media(config: Any) -> PreparedMedia | None:
+    """The extracted media folder and its size (the markers make this a lookup, not a second extraction)."""
+    base_dir = Path(config.source).parent if config.source else Path.cwd()
+    return fetch_video_archives(config, dict(config.dataset_kwargs or {}), base_dir)
 
 
 def _cache_bytes(docs: Any) -> int:

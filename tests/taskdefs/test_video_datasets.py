@@ -191,3 +191,19 @@ def test_task_code_finds_videos_under_its_yamls_cache_dir(hf_home: Path, tmp_pat
     assert video_folder(task_yaml) == hf_home / "vids"
     assert find_media("clipA", task_yaml, ["data"]) == str(hf_home / "vids" / "data" / "clipA.MP4")
     assert find_media("nowhere", task_yaml, ["data"]) == "nowhere"
+
+
+def test_prepare_extracts_and_reports_the_size(hf_home: Path, repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from lmms_eval.cli.main import main
+
+    tasks = tmp_path / "tasks"
+    tasks.mkdir()
+    (tasks / "v.yaml").write_text(
+        f"task: vprep\ndataset_path: {repo}\ndataset_name: videomme\ntest_split: test\ndoc_to_text: question\n"
+        "dataset_kwargs:\n  video: true\n  cache_dir: videomme\n"
+    )
+    assert main(["prepare", "--tasks", "vprep", "--include_path", str(tasks)]) == 0
+    folder = hf_home / "videomme"
+    size = sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+    assert f"videos: {folder} ({size / 1e6:.1f} MB extracted)" in capsys.readouterr().out
+    assert (folder / "data" / "clipA.mp4").exists()

@@ -22,6 +22,7 @@ from lmms_eval.engine.scoring import MetricSpec, SampleResult, Scorer
 from lmms_eval.errors import ConfigError, DatasetLoadError, ModelError
 from lmms_eval.judge import resolve_judges
 from lmms_eval.models import MODELS
+from lmms_eval.pricing import Pricing, pricing_for, take_prices
 from lmms_eval.store.identity import model_identity
 from lmms_eval.store.sqlite import ResponseStore
 from lmms_eval.taskdefs.index import Selection, TaskIndex
@@ -62,6 +63,7 @@ class Evaluation:
     source: str = "live"  # or "rescore": scored again from logged answers, no model asked
     judges: dict[str, Any] = field(default_factory=dict)  # task -> JudgeSpec, for tasks that need a judge
     judge_entries: dict[str, dict[str, Any]] = field(default_factory=dict)  # task -> Judge.entry() once judged
+    pricing: Pricing | None = None  # what the model's tokens cost (lmms_eval/pricing.py), if known
 
     @property
     def failed_requests(self) -> int:
@@ -72,10 +74,12 @@ def select_tasks(run: RunConfig) -> Selection:
     return TaskIndex.build(run.include_path).select(run.tasks)
 
 
-def build_model(run: RunConfig) -> tuple[type[Model], dict[str, Any], Model]:
+def build_model(run: RunConfig) -> tuple[type[Model], dict[str, Any], Model, Pricing | None]:
     model_class = MODELS.get(run.model)
     model_args = run.parsed_model_args(model_class)  # typed by the constructor's annotations
-    return model_class, model_args, model_class.create(model_args, batch_size=run.batch_size, device=run.device)
+    given_prices, model_args = take_prices(model_args, run.model_args_where)  # not the backend's args
+    model = model_class.create(model_args, batch_size=run.batch_size, device=run.device)
+    return model_class, model_args, model, pricing_for(model_class, model.identity, given_prices)
 
 
 TaskDone = Callable[["Evaluation", TaskRun], None]
@@ -97,9 +101,9 @@ def evaluate(
         logger.warning("--limit evaluates part of each task: use it for smoke tests, never for reported scores")
     judges = resolve_judges(selection.configs, run.judge_model, run.parsed_judge_args())  # before any model request
     store = ResponseStore(run.use_cache) if run.use_cache else None
-    model_class, model_args, model = build_model(run)
+    model_class, model_args, model, pricing = build_model(run)
     _seed_torch(torch_seed)
-    evaluation = Evaluation(run, model_class, model_args, model.identity, selection, judges=judges)
+    evaluation = Evaluation(run, model_class, model_args, model.identity, selection, judges=judges, pricing=pricing)
     cache = ResponseCache(store, model_identity(run.model, model_class, model_args, model)) if store else None
     try:
         settings = _prompt_settings(run)

@@ -30,6 +30,8 @@ class Model(ABC):
     #: Constructor arguments that change how requests travel, never what is answered
     #: (concurrency, timeouts, endpoints): left out of the identity stored answers are kept under.
     transport_args: ClassVar[tuple[str, ...]] = ()
+    #: The API vendor whose list prices apply (a key of lmms_eval.pricing.PRICE_TABLE), if any.
+    provider: ClassVar[str | None] = None
 
     def __init__(self, **unused: Any) -> None:
         if unused:

@@ -60,6 +60,7 @@ class Response:
     loglikelihood: LoglikelihoodScore | None = None
     failure: Failure | None = None
     usage: Usage | None = None
+    attempts: int = 1  # of an answer: tries it took (a failure carries its own in `failure`)
 
     def __post_init__(self) -> None:
         # Checked here, where every backend, the store and rescore build responses, so that
@@ -86,8 +87,8 @@ class Response:
         return answer
 
     @classmethod
-    def generated(cls, request, text: str, usage: Usage | None = None) -> Response:
-        return cls(key=request.key, origin=request.origin, text=text, usage=usage)
+    def generated(cls, request, text: str, usage: Usage | None = None, attempts: int = 1) -> Response:
+        return cls(key=request.key, origin=request.origin, text=text, usage=usage, attempts=attempts)
 
     @classmethod
     def scored(cls, request, logprob: float, is_greedy: bool) -> Response:

@@ -11,6 +11,7 @@ from lmms_eval.api.model import Model
 from lmms_eval.api.request import Origin, Request, RequestType
 from lmms_eval.api.response import Failure, FailureKind, Response, Usage
 from lmms_eval.engine.requests import UnbuiltDoc
+from lmms_eval.engine.throughput import Stopwatch, Throughput
 from lmms_eval.store.identity import ModelIdentity, is_reusable
 from lmms_eval.store.sqlite import ResponseStore
 
@@ -24,6 +25,7 @@ class TaskResponses:
     responses: dict[tuple[int, int], Response] = field(default_factory=dict)
     prompts: dict[int, object] = field(default_factory=dict)
     from_store: int = 0  # answers reused from the response store rather than asked
+    throughput: Throughput = field(default_factory=Throughput)
 
     @classmethod
     def merge(cls, parts: list[TaskResponses]) -> TaskResponses:
@@ -35,6 +37,7 @@ class TaskResponses:
             merged.responses.update(part.responses)
             merged.prompts.update(part.prompts)
             merged.from_store += part.from_store
+        merged.throughput = Throughput.merge([part.throughput for part in parts])
         return merged
 
     def add(self, response: Response) -> None:
@@ -92,9 +95,12 @@ def run_inference(
     collected = TaskResponses()
     asked: dict[Origin, _Asked] = {}
     method = getattr(model, request_type.value)
-    to_model = _uncached(requests, asked, collected, cache, progress)
+    stopwatch = Stopwatch()
+    to_model = _uncached(requests, asked, collected, cache, progress, stopwatch)
     for response in method(to_model):
         collected.add(response)
+        if response.origin in asked:
+            stopwatch.answered(response, asked[response.origin].sent_at)
         if cache is not None and response.ok and asked[response.origin].reusable:
             cache.save(response)
         _advance(progress)
@@ -103,6 +109,7 @@ def run_inference(
     for origin, request in asked.items():
         if (origin.doc_id, origin.index) not in collected.responses:
             collected.add(Response.failed(request, FailureKind.BACKEND, "the backend returned no response"))
+    collected.throughput = stopwatch.stop()
     return collected
 
 
@@ -112,6 +119,7 @@ def _uncached(
     collected: TaskResponses,
     cache: ResponseCache | None,
     progress: object | None,
+    stopwatch: Stopwatch,
 ) -> Iterator[Request]:
     """The requests the model must answer; stored answers and unbuilt docs go straight
     into `collected`.
@@ -133,7 +141,7 @@ def _uncached(
             _advance(progress)
             continue
         # Only a light stub is kept: the request itself (and its media) can be freed once sent.
-        asked[request.origin] = _Asked(request.key, request.origin, cache is not None and is_reusable(request))
+        asked[request.origin] = _Asked(request.key, request.origin, cache is not None and is_reusable(request), stopwatch.sent())
         yield request
 
 
@@ -147,3 +155,4 @@ class _Asked:
     key: str
     origin: Origin
     reusable: bool
+    sent_at: float

@@ -13,6 +13,7 @@ from typing import Any
 from lmms_eval.engine.aggregate import MetricKey, Score
 from lmms_eval.engine.inference import TaskResponses
 from lmms_eval.evaluator import Evaluation, TaskRun
+from lmms_eval.report.cost import throughput_entry
 from lmms_eval.store.sqlite import is_empty_text
 
 STDERR_UNKNOWN = "N/A"
@@ -40,6 +41,7 @@ def build_results(evaluation: Evaluation, only_task: str | None = None) -> dict[
         "higher_is_better": {name: {spec.name: spec.higher_is_better for spec in task_run.metrics} for name, task_run in runs.items()},
         "n-samples": {name: {"original": task_run.doc_count, "effective": len(task_run.doc_ids)} for name, task_run in runs.items()},
         "requests": {name: _request_summary(task_run) for name, task_run in runs.items()},
+        "throughput": {name: throughput_entry(evaluation, task_run) for name, task_run in runs.items()},  # differs run to run, like date
         "judges": {name: _judge_entry(evaluation, name) for name in runs if name in evaluation.judges},
         "config": {
             "model": run.model,

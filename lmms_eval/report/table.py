@@ -6,6 +6,7 @@ from typing import Any
 
 from lmms_eval.engine.aggregate import MetricKey, Score
 from lmms_eval.evaluator import Evaluation
+from lmms_eval.report.cost import footer_lines
 from lmms_eval.report.results import empty_answers
 
 _HEADER = ("Task", "Version", "Filter", "n-shot", "Metric", "Value", "Stderr", "n")
@@ -24,6 +25,7 @@ def render_table(evaluation: Evaluation) -> str:
         group_rows.extend(_rows(aliases.get(group, group), None, None, scores, {}))
     if group_rows:
         lines += ["", _format(group_rows)]
+    lines += footer_lines(evaluation)  # cost and throughput per task
     lines += _failure_lines(evaluation)
     return "\n".join(lines)
 

@@ -68,7 +68,7 @@ def results_of(output: Path) -> dict:
 
 def stable(results: dict) -> dict:
     """Results without timestamps and durations."""
-    return {key: value for key, value in results.items() if key not in ("date", "total_evaluation_time_seconds")}
+    return {key: value for key, value in results.items() if key not in ("date", "total_evaluation_time_seconds", "throughput")}
 
 
 def stored_answers(store: Path) -> int:

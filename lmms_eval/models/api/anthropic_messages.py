@@ -21,6 +21,7 @@ class AnthropicMessages(OpenAIChat):
     default_base_url = "https://api.anthropic.com/v1"
     base_url_env = ("ANTHROPIC_BASE_URL",)
     api_key_env = ("ANTHROPIC_API_KEY",)
+    provider = "anthropic"
 
     def __init__(self, model: str | None = None, model_version: str | None = None, send_sampling: bool = False, **args: Any) -> None:
         super().__init__(model=model or model_version or "claude-sonnet-4-5", **args)

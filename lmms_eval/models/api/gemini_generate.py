@@ -22,6 +22,7 @@ class GeminiGenerate(OpenAIChat):
     default_base_url = "https://generativelanguage.googleapis.com/v1beta"
     base_url_env = ("GEMINI_BASE_URL",)
     api_key_env = ("GOOGLE_API_KEY", "GEMINI_API_KEY")
+    provider = "google"
 
     def __init__(self, model: str | None = None, model_version: str | None = None, **args: Any) -> None:
         super().__init__(model=(model or model_version or "gemini-2.5-flash").removeprefix("models/"), **args)

@@ -94,6 +94,7 @@ class OpenAIChat(Model):
     base_url_env: tuple[str, ...] = ("OPENAI_BASE_URL", "OPENAI_API_BASE")
     api_key_env: tuple[str, ...] = ("OPENAI_API_KEY",)
     secret_args = ("api_key",)
+    provider = "openai"  # list prices apply by model id (lmms_eval/pricing.py)
     transport_args = (
         "base_url", "num_concurrent", "max_retries", "timeout", "retry_base_delay", "max_retry_delay", "down_after", "probe_interval", "give_up_after",
     )
@@ -276,7 +277,8 @@ class OpenAIChat(Model):
                 continue
             self._breaker.record(request.key, Contact.ANSWERED)
             self._note_usage_problem(completion.usage_problem)
-            return Response.generated(request, truncate_at_stops(completion.text, request.gen_kwargs.get("until")), completion.usage)
+            text = truncate_at_stops(completion.text, request.gen_kwargs.get("until"))
+            return Response.generated(request, text, completion.usage, attempts=attempt)
 
     async def _admission(self, request_key: str) -> Ticket:
         """Wait while the circuit breaker holds requests back (the server is down)."""

@@ -53,6 +53,11 @@ class RunConfig:
     judge_repeats: int = 1  # each judge question asked this many times (MM-Vet's protocol: 5)
     # lmms-eval's flag: reasoning blocks stripped from answers after the filters, before scoring
     reasoning_tags: str | tuple[tuple[str, str], ...] = DEFAULT_REASONING_TAGS
+    # Tracking and sharing (docs/output.md): W&B run settings and the HF Hub push, as k=v.
+    wandb_args: str | dict[str, Any] = ""  # a dict once validated
+    wandb_log_samples: bool = False
+    hf_hub_log_args: str | dict[str, Any] = ""  # a dict once validated
+    cache_requests: str | None = None  # "true", "refresh" or "delete" (engine/request_cache.py)
 
     #: Where model_args came from, for the errors found when the backend's types are known.
     model_args_where: ClassVar[str] = "--model_args"
@@ -86,6 +91,8 @@ class RunConfig:
             self.log_samples = True
         if self.log_samples and not self.output_path:
             raise ConfigError("--log_samples (and --predict_only) need --output_path")
+        if self.wandb_log_samples and not self.wandb_args:
+            raise ConfigError("--wandb_log_samples needs --wandb_args (project=...,name=...,mode=...)")
 
     def seeds(self) -> tuple[int, int, int, int]:
         """--seed: one int for all four seeds, or four comma-separated values."""
@@ -228,6 +235,18 @@ def check_model_args(value: Any, where: str) -> dict[str, Any]:
     raise ConfigError(f"{where} must be k=v,k=v text or a mapping, not {value!r}")
 
 
+CACHE_REQUESTS_MODES = ("true", "refresh", "delete")
+
+
+def check_cache_requests(value: Any, where: str) -> str | None:
+    """lmms-eval's modes; a YAML boolean reads as true (or off)."""
+    if isinstance(value, bool):
+        return "true" if value else None
+    if isinstance(value, str) and value.strip().lower() in CACHE_REQUESTS_MODES:
+        return value.strip().lower()
+    raise ConfigError(f"{where} must be one of {', '.join(CACHE_REQUESTS_MODES)}, not {value!r}")
+
+
 def check_reasoning_tags(value: Any, where: str) -> tuple[tuple[str, str], ...]:
     try:
         return parse_reasoning_tags(value, where)
@@ -273,6 +292,10 @@ _FIELD_CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "judge_args": check_model_args,
     "judge_repeats": lambda value, where: check_int(value, where, minimum=1),
     "reasoning_tags": check_reasoning_tags,
+    "wandb_args": check_model_args,
+    "wandb_log_samples": check_bool,
+    "hf_hub_log_args": check_model_args,
+    "cache_requests": _optional(check_cache_requests),
 }
 
 

@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
         help='reasoning blocks removed from answers after the filters, before scoring: a JSON list of [open, close] pairs, or none (default [["<think>", "</think>"], ["<analysis>", "</analysis>"]]; a task\'s reasoning_tags key wins)',
     )
     add("--show_config", action="store_true", help="print each task's resolved configuration before running")
+    add("--cache_requests", help="cache built requests per task and config: true (use and fill), refresh (rebuild and rewrite) or delete (remove, run without)")
+    add("--wandb_args", help="log to Weights & Biases (needs the wandb extra): k=v,k=v given to wandb.init, e.g. project=evals,name=run1,mode=offline")
+    add("--wandb_log_samples", action="store_true", help="also log each task's samples as a W&B table (needs --wandb_args)")
+    add("--hf_hub_log_args", help="push results and samples to the HF Hub as dataset repos: hub_results_org=ORG,push_results_to_hub=True,push_samples_to_hub=True,public_repo=False,...")
     return parser
 
 

@@ -49,9 +49,11 @@ def sigterm_as_interrupt() -> Iterator[None]:
 def run_one(run: RunConfig) -> int:
     from lmms_eval.engine.distributed import ProcessGroup
     from lmms_eval.evaluator import evaluate, select_tasks
+    from lmms_eval.report.sharing import check_sharing, share
     from lmms_eval.report.writer import OutputWriter
 
     selection = select_tasks(run)
+    check_sharing(run)  # W&B and HF Hub settings, before any request
     if run.show_config:
         _print_configs(selection)
     group = ProcessGroup.from_environment()
@@ -71,6 +73,7 @@ def run_one(run: RunConfig) -> int:
             logger.info("wrote %s", path)
     print(f"\n{run.model} ({evaluation.model_identity}), limit={run.limit}, num_fewshot={run.num_fewshot}, batch_size={run.batch_size}")
     status = report_end(evaluation)
+    status = max(status, report_unshared(share(run, evaluation, writer.written if writer else [])))
     if writer is not None and writer.errors:
         store = run.use_cache
         kept = f"the answers are in the store {store}: run the same command again to write them" if store else "the answers were not stored (no --use_cache)"
@@ -83,6 +86,13 @@ def report_unwritten(writer: Any, kept: str) -> int:
     say what was lost and where the answers are (`kept`)."""
     print(f"lmms-eval: error: {writer.errors[0]} ({len(writer.errors)} files not written); {kept}", file=sys.stderr)
     return EXIT_BAD_INPUT
+
+
+def report_unshared(errors: list[str]) -> int:
+    """W&B or the Hub could not be sent the run (its files are written): one line each."""
+    for error in errors:
+        print(f"lmms-eval: error: {error}", file=sys.stderr)
+    return EXIT_BAD_INPUT if errors else EXIT_OK
 
 
 def report_end(evaluation: Any) -> int:

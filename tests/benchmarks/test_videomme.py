@@ -149,3 +149,12 @@ def test_frame_num_changes_the_subtitles(tmp_path, hf_home):  # noqa: F811
     assert videomme.sampled_subtitles(doc, 4) == "hello there\nthe end"
     # every frame: cue 2 and cue 5 too; cue 3 still has no <font> text
     assert videomme.sampled_subtitles(doc, -1) == "hello there\nbetween frames 15 and 19\nsecond\nline one line two\nthe end"
+
+
+def test_an_unreadable_video_fails_its_own_doc(tmp_path, hf_home):  # noqa: F811
+    from lmms_eval.taskdefs.rendering import BadDocInput
+
+    (hf_home / "videomme" / "subtitle").mkdir(parents=True)
+    (hf_home / "videomme" / "subtitle" / "gone.srt").write_text(SRT)
+    with pytest.raises(BadDocInput, match="cannot read video gone to place its subtitles"):
+        videomme.sampled_subtitles({"videoID": "gone"}, 32)

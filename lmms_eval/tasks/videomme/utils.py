@@ -2,19 +2,21 @@
 
 Videos are `$HF_HOME/<cache_dir>/data/<videoID>.mp4` and subtitles
 `$HF_HOME/<cache_dir>/subtitle/<videoID>.srt`, extracted from the dataset repo's zips
-(`dataset_kwargs: {video: true, cache_dir: videomme}`).
+(`dataset_kwargs: {video: true, cache_dir: videomme}`); `$LMMS_EVAL_MEDIA_ROOT` is searched
+first (lmms-eval's media search).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from lmms_eval.taskdefs.rendering import BadDocInput
 from lmms_eval.tasks._common.answer_prefixes import VIDEO_MME_PREFIXES, first_letter, long_without_letter, without_prefixes
-from lmms_eval.tasks._common.video import find_media, video_folder
+from lmms_eval.tasks._common.video import find_media
 from lmms_eval.tasks._common.vqa import categorised, category_means
 
 __all__ = ["doc_to_visual", "doc_to_text", "doc_to_text_subtitle", "process_results", "extract_letter", "category_means"]
@@ -71,7 +73,7 @@ class Cue(NamedTuple):  # a NamedTuple, not a dataclass: task files may run outs
 def sampled_subtitles(doc: dict[str, Any], frame_num: int) -> str:
     """lmms-eval's rule: the text of every cue whose frame span [start, end) holds one of
     `frame_num` uniformly sampled frames (all frames for -1), in cue order, one per line."""
-    srt = video_folder(TASK_YAML) / "subtitle" / f"{doc['videoID']}.srt"
+    srt = Path(find_media(f"{doc['videoID']}.srt", TASK_YAML, ["subtitle"]))
     if not srt.is_file():
         return NO_SUBTITLES
     total_frames, fps = frame_count_and_fps(video_path(doc))
@@ -111,15 +113,19 @@ def _seconds(stamp: str) -> float:
     return hours * 3600 + minutes * 60 + seconds + int(millis or 0) / 1000
 
 
-def frame_count_and_fps(path: str | os.PathLike[str]) -> tuple[int, float]:
+@lru_cache(maxsize=256)  # three questions per video
+def frame_count_and_fps(path: str) -> tuple[int, float]:
     """The container's frame count and nominal frame rate (what OpenCV reports), counted by
     demuxing when the container does not store the count."""
     import av
 
-    with av.open(os.fspath(path)) as container:
-        stream = container.streams.video[0]
-        rate = stream.average_rate or stream.guessed_rate
-        total = stream.frames or sum(1 for packet in container.demux(stream) if packet.size)
+    try:
+        with av.open(path) as container:
+            stream = container.streams.video[0]
+            rate = stream.average_rate or stream.guessed_rate
+            total = stream.frames or sum(1 for packet in container.demux(stream) if packet.size)
+    except Exception as error:  # noqa: BLE001 - PyAV raises many kinds; the doc fails alone, the run goes on
+        raise BadDocInput(f"cannot read video {path} to place its subtitles: {error}") from error
     return int(total), float(rate) if rate else 0.0
 
 

@@ -229,10 +229,15 @@ def check_model_args(value: Any, where: str) -> dict[str, Any]:
         for key, item in value.items():
             if not isinstance(key, str) or not key.strip():
                 raise ConfigError(f"{where}: argument names must be text, not {key!r}")
-            if not isinstance(item, _SCALARS):
-                raise ConfigError(f"{where}: {key} must be a single value, not {item!r}")
+            if not isinstance(item, _SCALARS) and not _is_text_list(item):
+                raise ConfigError(f"{where}: {key} must be a single value or a list of text, not {item!r}")
         return dict(value)
     raise ConfigError(f"{where} must be k=v,k=v text or a mapping, not {value!r}")
+
+
+def _is_text_list(value: Any) -> bool:
+    """A list of text, such as `base_urls` (docs/scaling.md)."""
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 CACHE_REQUESTS_MODES = ("true", "refresh", "delete")

@@ -32,11 +32,13 @@ def template_hash(template: str) -> str:
 
 @dataclass(frozen=True)
 class JudgeQuestion:
-    """One prompt about one doc; `repeat` numbers the asks of --judge_repeats."""
+    """One prompt about one doc; `repeat` numbers the asks of --judge_repeats. `system` is
+    the benchmark's system message, if its protocol has one (part of the stored key)."""
 
     doc_id: int
     prompt: str
     repeat: int = 0
+    system: str | None = None
 
 
 @dataclass
@@ -133,7 +135,7 @@ class Judge:
         if temperature > 0:
             gen_kwargs["seed"] = ESCALATION_SEED
         origin = Origin(f"{self.task}:judge", question.doc_id, question.repeat)
-        return Request(RequestType.GENERATE_UNTIL, origin, ChatMessages.build(question.prompt), gen_kwargs=gen_kwargs, task_hash=self.template_hash)
+        return Request(RequestType.GENERATE_UNTIL, origin, ChatMessages.build(question.prompt, system=question.system), gen_kwargs=gen_kwargs, task_hash=self.template_hash)
 
     def _backend(self) -> Any:
         if self._model is None:

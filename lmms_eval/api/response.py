@@ -60,6 +60,7 @@ class Response:
     loglikelihood: LoglikelihoodScore | None = None
     failure: Failure | None = None
     usage: Usage | None = None
+    endpoint: str | None = None  # the server that answered, when a backend spreads over several
     attempts: int = 1  # of an answer: tries it took (a failure carries its own in `failure`)
 
     def __post_init__(self) -> None:
@@ -72,6 +73,7 @@ class Response:
         _require(self, "loglikelihood", LoglikelihoodScore)
         _require(self, "failure", Failure)
         _require(self, "usage", Usage)
+        _require(self, "endpoint", str)
 
     @property
     def ok(self) -> bool:

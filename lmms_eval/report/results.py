@@ -6,6 +6,7 @@ import datetime as dt
 import subprocess
 import sys
 import time
+from collections import Counter
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -102,7 +103,14 @@ def _request_summary(task_run: TaskRun) -> dict[str, Any]:
         "failure_kinds": answered.failure_kinds(),
         "empty": empty_answers(answered),
         "usage": {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens},
+        **_endpoint_counts(answered),
     }
+
+
+def _endpoint_counts(answered: TaskResponses) -> dict[str, Any]:
+    """Answers per server, when the backend spread the task over several (docs/scaling.md)."""
+    counts = Counter(response.endpoint for response in answered.responses.values() if response.endpoint)
+    return {"endpoints": dict(sorted(counts.items()))} if counts else {}
 
 
 def empty_answers(answered: TaskResponses) -> int:

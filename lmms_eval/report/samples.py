@@ -17,6 +17,17 @@ def sample_rows(task_run: TaskRun, model: str, model_name: str) -> list[dict[str
 
 
 def _row(sample: SampleResult) -> dict[str, Any]:
+    return {**_answers(sample), **_endpoints(sample)}
+
+
+def _endpoints(sample: SampleResult) -> dict[str, Any]:
+    """Which server answered each response (aligned with `resps`; None: from the store or a
+    failure), when the backend spread the run over several; absent otherwise."""
+    endpoints = [response.endpoint for response in sample.responses]
+    return {"endpoints": endpoints} if any(endpoints) else {}
+
+
+def _answers(sample: SampleResult) -> dict[str, Any]:
     return {
         "doc_id": sample.doc_id,
         "target": sample.target,

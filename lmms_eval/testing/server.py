@@ -340,6 +340,8 @@ class OracleServer:
         self._failures: dict[str, int] = {}
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
+        self._in_flight: set[asyncio.Transport] = set()  # connections of requests not yet answered
+        self._crashed = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
@@ -370,6 +372,22 @@ class OracleServer:
         finally:
             self._halt_loop()
 
+    def kill(self) -> None:
+        """Stop as a crashed server does: requests in flight get their connections reset and
+        never an answer (stop() lets them finish)."""
+        if self._thread is None or self._loop is None:
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self._crash(), self._loop).result()
+        finally:
+            self._halt_loop()
+
+    async def _crash(self) -> None:
+        self._crashed = True
+        for transport in list(self._in_flight):
+            transport.abort()
+        await self._close()
+
     def __enter__(self) -> OracleServer:
         return self.start()
 
@@ -387,6 +405,7 @@ class OracleServer:
     async def _open(self) -> None:
         """Bind and listen on the current event loop; sets ``port`` to the bound port."""
         self._stopping = asyncio.Event()
+        self._crashed = False
         app = web.Application(client_max_size=MAX_BODY_BYTES)
         app.router.add_get("/v1/models", self._models)
         app.router.add_post("/v1/chat/completions", self._chat)
@@ -429,6 +448,15 @@ class OracleServer:
         """Every protocol is answered by the same oracle: its request is read into the
         OpenAI shape, answered, and the completion written back in the protocol's shape."""
         self.chat_requests += 1
+        transport = request.transport
+        if transport is not None:
+            self._in_flight.add(transport)
+        try:
+            return await self._answer(request, protocol)
+        finally:
+            self._in_flight.discard(transport)
+
+    async def _answer(self, request: web.Request, protocol: _Protocol) -> web.StreamResponse:
         raw = await request.read()
         try:
             body = protocol.read(raw, request)
@@ -442,6 +470,9 @@ class OracleServer:
             completion = _completion(body, next(self._ids), self.canned)
         except _RequestError as exc:
             return protocol.error(400, str(exc), exc.param, None)
+        if self._crashed:
+            _reset(request)
+            return web.Response()  # never reaches the client
         if misbehaviour is not None and misbehaviour not in protocol.misbehaviours:
             return await _misbehave_with_completion(misbehaviour, completion, request)
         self.answered += 1

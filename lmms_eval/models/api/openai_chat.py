@@ -30,7 +30,9 @@ from lmms_eval.api.model import Model
 from lmms_eval.api.request import Request
 from lmms_eval.api.response import FailureKind, Response, Usage
 from lmms_eval.errors import ModelError, ServerUnreachableError
+from lmms_eval.models.api.endpoints import checked_url, endpoint_source, url_on
 from lmms_eval.models.api.retry import RETRYABLE_STATUSES, Admission, BreakerEvent, CircuitBreaker, Contact, RetryPolicy, Ticket
+from lmms_eval.models.api.spread import Endpoints, SpreadPool
 from lmms_eval.models.common import truncate_at_stops
 from lmms_eval.redaction import Redactor
 
@@ -96,7 +98,7 @@ class OpenAIChat(Model):
     secret_args = ("api_key",)
     provider = "openai"  # list prices apply by model id (lmms_eval/pricing.py)
     transport_args = (
-        "base_url", "num_concurrent", "max_retries", "timeout", "retry_base_delay", "max_retry_delay", "down_after", "probe_interval", "give_up_after",
+        "base_url", "base_urls", "base_url_file", "num_concurrent", "max_retries", "timeout", "retry_base_delay", "max_retry_delay", "down_after", "probe_interval", "give_up_after",
     )
 
     def __init__(
@@ -121,6 +123,8 @@ class OpenAIChat(Model):
         max_pixels: int | None = None,
         pass_video_url: bool = False,
         use_frame_cache: bool = True,
+        base_urls: list[str] | None = None,
+        base_url_file: str | None = None,
         **unused: Any,
     ) -> None:
         super().__init__(**unused)
@@ -135,7 +139,9 @@ class OpenAIChat(Model):
             raise ModelError("num_concurrent must be at least 1")
         if image_format.upper() not in ("PNG", "JPEG"):
             raise ModelError(f"image_format must be PNG or JPEG, not {image_format}")
-        self.base_url = _checked_base_url(base_url or _first_env(self.base_url_env) or self.default_base_url)
+        # Several servers (`URL1|URL2`, base_urls, base_url_file) are spread over by spread.SpreadPool.
+        source = endpoint_source(base_url or _first_env(self.base_url_env), base_urls, base_url_file)
+        self.base_url = source.current()[0] if source else checked_url(base_url or _first_env(self.base_url_env) or self.default_base_url)
         self.api_key = api_key or _first_env(self.api_key_env)
         self.num_concurrent = int(num_concurrent)
         self.timeout = float(timeout)
@@ -150,6 +156,7 @@ class OpenAIChat(Model):
         self._redact = Redactor([self.api_key])
         self._breaker = _breaker(int(down_after), self.num_concurrent, float(probe_interval), float(give_up_after), self._announce)
         self._usage_warned = False
+        self._endpoints = Endpoints(source, self._breaker) if source else None
         # With a model name the server is first contacted by the first request actually
         # sent, so a run answered entirely from the store needs no server at all; without
         # one, the server's model list names the model (part of the answers' identity).
@@ -189,6 +196,8 @@ class OpenAIChat(Model):
         """Ask the server for its models before any work starts: an unreachable server or
         a refused key fails the run now, in one line, not after every request's retries.
         Without a `model` arg the server's (first) listed model is used."""
+        if self._endpoints is not None:
+            return self._agreed_model(model)
         listed = asyncio.run(self._list_models(required=model is None))
         self._server_checked = True
         if model:
@@ -199,6 +208,16 @@ class OpenAIChat(Model):
             logger.warning("%s serves %d models; using '%s' (pass model=NAME to choose)", self.base_url, len(listed), listed[0])
         return listed[0]
 
+    def _agreed_model(self, model: str | None) -> str:
+        """The model every endpoint serves (one that serves another fails the run in one line)."""
+        agreed, unreachable = asyncio.run(self._endpoints.check(self, self._endpoints.urls, model))
+        if len(unreachable) == len(self._endpoints.urls):
+            raise next(iter(unreachable.values()))
+        self._server_checked = True
+        if not agreed:
+            raise ModelError(f"none of the endpoints {', '.join(self._endpoints.urls)} lists a model; pass model=NAME in --model_args")
+        return agreed
+
     async def _ensure_reachable(self) -> None:
         """The start-up check, made before the first request is sent when `model` was given:
         a dead server or a refused key then fails the run in one line, not after retries."""
@@ -206,8 +225,10 @@ class OpenAIChat(Model):
             await self._list_models(required=False)
             self._server_checked = True
 
-    async def _list_models(self, required: bool) -> list[str]:
-        url = self._models_url()
+    async def _list_models(self, required: bool, base_url: str | None = None) -> list[str]:
+        """The server's model ids (of `base_url`, when that is another endpoint of this backend)."""
+        url = url_on(base_url, self.base_url, self._models_url()) if base_url else self._models_url()
+        base_url = base_url or self.base_url
         check_timeout = min(self.timeout, SERVER_CHECK_TIMEOUT)
         try:
             async with aiohttp.ClientSession(headers=self._headers()) as session:
@@ -220,9 +241,9 @@ class OpenAIChat(Model):
                         return []  # some servers have no model list; chat requests will tell
                     body = await reply.json(content_type=None)
         except asyncio.TimeoutError:  # before ClientConnectionError: aiohttp's timeouts are both, and say nothing
-            raise ServerUnreachableError(f"cannot reach {self.base_url}: no answer within {check_timeout:g} s") from None
+            raise ServerUnreachableError(f"cannot reach {base_url}: no answer within {check_timeout:g} s") from None
         except aiohttp.ClientConnectionError as error:
-            raise ServerUnreachableError(f"cannot reach {self.base_url}: {str(error) or type(error).__name__}") from None
+            raise ServerUnreachableError(f"cannot reach {base_url}: {str(error) or type(error).__name__}") from None
         except ValueError:
             body = {}
         return self._listed_models(body)
@@ -233,7 +254,7 @@ class OpenAIChat(Model):
         # Each call (each task) probes a server that was down at once: it may be back.
         self._breaker.next_round()
         loop = asyncio.new_event_loop()
-        pool = _WorkerPool(self, iter(requests))
+        pool = SpreadPool(self, self._endpoints, iter(requests)) if self._endpoints is not None else _WorkerPool(self, iter(requests))
         try:
             loop.run_until_complete(pool.start())
             while True:
@@ -321,8 +342,8 @@ class OpenAIChat(Model):
             self._usage_warned = True
             logger.warning("%s sends malformed token usage (%s); usage is not counted for such replies", self.base_url, problem)
 
-    async def _post(self, session: aiohttp.ClientSession, payload: dict[str, Any], timeout: float) -> _Completion:
-        url = self._generate_url()
+    async def _post(self, session: aiohttp.ClientSession, payload: dict[str, Any], timeout: float, url: str | None = None) -> _Completion:
+        url = url or self._generate_url()
         client_timeout = self._client_timeout if timeout == self.timeout else aiohttp.ClientTimeout(total=timeout)
         try:
             async with session.post(url, json=payload, timeout=client_timeout, proxy=self.proxy) as reply:
@@ -502,20 +523,6 @@ class _WorkerPool:
 _Prepared = tuple[Request, "dict[str, Any] | ValueError"]
 
 
-def _checked_base_url(url: str) -> str:
-    """The API's base URL without its trailing slash. Anything but an http(s) URL naming a
-    host is bad input, said at once: as a request target it would only fail every retry.
-    Several URLs joined by `|` are refused by name rather than glued into one host."""
-    if "|" in url:
-        raise ModelError(f"base_url takes one URL; '{url}' holds several joined by '|', which this backend cannot spread requests over yet")
-    try:
-        parts = urllib.parse.urlsplit(url)
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port is None or parts.port > 0)
-    except ValueError:  # a port that is not a number, or an unbalanced [ in the host
-        valid = False
-    if not valid:
-        raise ModelError(f"base_url must be an http:// or https:// URL with a host, such as http://127.0.0.1:8000/v1, not '{url}'")
-    return url.rstrip("/")
 
 
 def _first_env(names: tuple[str, ...]) -> str | None:

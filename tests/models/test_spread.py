@@ -1,0 +1,182 @@
+"""One run over several servers of one model (docs/scaling.md): spread, failover, joining
+through base_url_file, the model check, and the results' record of who answered what."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from lmms_eval.api.request import Origin, Request, RequestType
+from lmms_eval.cli.main import main
+from lmms_eval.errors import ModelError
+from lmms_eval.models.api.endpoints import endpoint_source, public_url, read_url_file
+from lmms_eval.models.api.openai_chat import OpenAIChat
+from lmms_eval.store.identity import model_identity
+
+FAST = {"retry_base_delay": 0.01, "probe_interval": 0.2, "timeout": 5}
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+
+
+def text_requests(count: int) -> list[Request]:
+    return [
+        Request(type=RequestType.GENERATE_UNTIL, context=f"Question {number}: what colour?", origin=Origin("spread", number, 0), gen_kwargs={"max_new_tokens": 8})
+        for number in range(count)
+    ]
+
+
+def write_urls(path: Path, *servers) -> None:
+    lines = ["# servers of one model"] + [server.base_url for server in servers]
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text("\n".join(lines) + "\n")
+    temporary.replace(path)  # as a job script should: never a half-written file
+
+
+def test_a_list_of_urls_is_spread_over_and_recorded_per_answer(start_oracle):
+    servers = [start_oracle(latency=0.02) for _ in range(3)]
+    model = OpenAIChat(base_url="|".join(server.base_url for server in servers), model="colour-oracle", num_concurrent=4, **FAST)
+    responses = list(model.generate_until(text_requests(60)))
+    assert sorted(response.origin.doc_id for response in responses) == list(range(60))
+    assert all(response.ok for response in responses)
+    assert {response.endpoint for response in responses} == {server.base_url for server in servers}
+    assert sum(server.answered for server in servers) == 60
+
+
+def test_one_killed_and_one_added_mid_run_lose_nothing_and_answer_once(start_oracle, tmp_path):
+    first, doomed, late = (start_oracle(latency=0.05) for _ in range(3))
+    url_file = tmp_path / "servers.txt"
+    write_urls(url_file, first, doomed)
+    model = OpenAIChat(base_url_file=str(url_file), model="colour-oracle", num_concurrent=4, down_after=2, **FAST)
+    killed = threading.Event()
+    joined = threading.Event()
+
+    def change_servers() -> None:
+        while doomed.answered < 10:
+            time.sleep(0.01)
+        doomed.kill()  # mid-answer: its requests in flight never get a reply
+        killed.set()
+        write_urls(url_file, first, late)
+        joined.set()
+
+    changer = threading.Thread(target=change_servers)
+    changer.start()
+    responses = list(model.generate_until(text_requests(240)))
+    changer.join()
+    assert killed.is_set() and joined.is_set()
+    assert sorted(response.origin.doc_id for response in responses) == list(range(240))
+    assert all(response.ok for response in responses), [response.failure for response in responses if not response.ok][:3]
+    answered_by = {response.endpoint for response in responses}
+    assert late.base_url in answered_by and first.base_url in answered_by
+    assert late.answered > 0
+    assert doomed.chat_requests > doomed.answered  # requests it held when it died were answered elsewhere
+
+
+def test_a_server_that_comes_back_is_probed_back_in(start_oracle):
+    steady, flaky = start_oracle(latency=0.05), start_oracle(latency=0.05)
+    model = OpenAIChat(base_url=f"{steady.base_url}|{flaky.base_url}", model="colour-oracle", num_concurrent=4, down_after=2, **FAST)
+    answered_before = []
+
+    def restart() -> None:
+        while flaky.answered < 8:
+            time.sleep(0.01)
+        flaky.kill()
+        answered_before.append(flaky.answered)
+        time.sleep(0.3)
+        flaky.start()  # the same port: the same endpoint, back
+
+    restarter = threading.Thread(target=restart)
+    restarter.start()
+    responses = list(model.generate_until(text_requests(200)))
+    restarter.join()
+    assert sorted(response.origin.doc_id for response in responses) == list(range(200))
+    assert all(response.ok for response in responses)
+    assert flaky.answered > answered_before[0]
+
+
+def test_requests_fail_only_when_no_endpoint_answers(start_oracle):
+    servers = [start_oracle(latency=0.05) for _ in range(2)]
+    model = OpenAIChat(base_urls=[server.base_url for server in servers], model="colour-oracle", num_concurrent=2, down_after=1, give_up_after=0.3, **FAST)
+
+    def kill_all() -> None:
+        while sum(server.answered for server in servers) < 4:
+            time.sleep(0.01)
+        for server in servers:
+            server.kill()
+
+    killer = threading.Thread(target=kill_all)
+    killer.start()
+    responses = list(model.generate_until(text_requests(40)))
+    killer.join()
+    assert sorted(response.origin.doc_id for response in responses) == list(range(40))
+    failed = [response for response in responses if not response.ok]
+    assert failed and all("no endpoint answered for 0.3 s" in response.failure.message for response in failed)
+    assert len(responses) - len(failed) <= sum(server.answered for server in servers)
+
+
+def test_endpoints_that_serve_different_models_are_refused_in_one_line(start_oracle):
+    one, other = start_oracle(), start_oracle(model_name="another-model")
+    with pytest.raises(ModelError, match=r"endpoints serve different models: .* serves another-model, not 'colour-oracle'"):
+        OpenAIChat(base_url=f"{one.base_url}|{other.base_url}")
+    named = OpenAIChat(base_url=f"{one.base_url}|{other.base_url}", model="colour-oracle", **FAST)
+    with pytest.raises(ModelError, match="endpoints serve different models"):
+        list(named.generate_until(text_requests(2)))
+
+
+def test_url_lists_and_files_are_checked_when_given(tmp_path):
+    with pytest.raises(ModelError, match="does not exist"):
+        endpoint_source(None, None, str(tmp_path / "missing.txt"))
+    (tmp_path / "empty.txt").write_text("# nothing yet\n\n")
+    with pytest.raises(ModelError, match="lists no server URL"):
+        endpoint_source(None, None, str(tmp_path / "empty.txt"))
+    (tmp_path / "bad.txt").write_text("http://127.0.0.1:1/v1\nnot a url\n")
+    with pytest.raises(ModelError, match="bad.txt, line 2"):
+        endpoint_source(None, None, str(tmp_path / "bad.txt"))
+    (tmp_path / "ok.txt").write_text("http://a:1/v1  # node 1\nhttp://a:1/v1/\n\nhttp://b:2/v1\n")
+    assert read_url_file(tmp_path / "ok.txt") == ["http://a:1/v1", "http://b:2/v1"]
+    with pytest.raises(ModelError, match="not base_url and base_url_file"):
+        endpoint_source("http://a:1/v1", None, str(tmp_path / "ok.txt"))
+    with pytest.raises(ModelError, match="each URL of base_url"):
+        endpoint_source("http://a:1/v1||http://b:2/v1", None, None)
+    assert endpoint_source("http://a:1/v1", None, None) is None
+    assert public_url("http://user:secret@host:8000/v1") == "http://host:8000/v1"
+
+
+def test_stored_answers_do_not_depend_on_the_endpoints(start_oracle):
+    one, two = start_oracle(), start_oracle()
+    single_args = {"model": "colour-oracle", "base_url": one.base_url}
+    spread_args = {"model": "colour-oracle", "base_urls": [two.base_url, one.base_url], "num_concurrent": 3}
+    single = model_identity("openai", OpenAIChat, single_args, OpenAIChat(**single_args))
+    spread = model_identity("openai", OpenAIChat, spread_args, OpenAIChat(**spread_args))
+    assert single == spread
+
+
+def run_colours(colour_task: Path, output: Path, model_args: str) -> dict:
+    code = main([
+        "--model", "openai_compatible", "--model_args", model_args, "--tasks", "colours",
+        "--include_path", str(colour_task), "--output_path", str(output), "--log_samples",
+    ])
+    assert code == 0
+    [results] = list(output.glob("*/*_results.json"))
+    [samples] = list(output.glob("*/*_samples_colours_*.jsonl"))
+    return {"results": json.loads(results.read_text()), "samples": [json.loads(line) for line in samples.read_text().splitlines()]}
+
+
+def test_a_spread_run_scores_as_one_server_and_records_who_answered(start_oracle, colour_task, tmp_path):
+    servers = [start_oracle() for _ in range(3)]
+    single = run_colours(colour_task, tmp_path / "one", f"base_url={servers[0].base_url},model=colour-oracle")
+    joined = "|".join(server.base_url for server in servers)
+    spread = run_colours(colour_task, tmp_path / "three", f"base_url={joined},model=colour-oracle,num_concurrent=2")
+    assert spread["results"]["results"]["colours"] == single["results"]["results"]["colours"]
+    counts = spread["results"]["requests"]["colours"]["endpoints"]
+    assert set(counts) <= {server.base_url for server in servers} and sum(counts.values()) == 10
+    assert "endpoints" not in single["results"]["requests"]["colours"]
+    assert all(len(row["endpoints"]) == 1 and row["endpoints"][0] in counts for row in spread["samples"])
+    assert [row["request_keys"] for row in spread["samples"]] == [row["request_keys"] for row in single["samples"]]

@@ -232,7 +232,7 @@ class OpenAIChat(Model):
         check_timeout = min(self.timeout, SERVER_CHECK_TIMEOUT)
         try:
             async with aiohttp.ClientSession(headers=self._headers()) as session:
-                async with session.get(url, timeout=aiohttp.ClientTimeout(total=check_timeout), proxy=self.proxy) as reply:
+                async with session.get(url, timeout=aiohttp.ClientTimeout(total=check_timeout), proxy=proxy_for(url)) as reply:
                     if reply.status in (401, 403):
                         raise ModelError(f"{url} refused the API key (HTTP {reply.status}); set api_key or {self.api_key_env[0]}")
                     if reply.status != 200:
@@ -342,11 +342,15 @@ class OpenAIChat(Model):
             self._usage_warned = True
             logger.warning("%s sends malformed token usage (%s); usage is not counted for such replies", self.base_url, problem)
 
-    async def _post(self, session: aiohttp.ClientSession, payload: dict[str, Any], timeout: float, url: str | None = None) -> _Completion:
+    async def _post(
+        self, session: aiohttp.ClientSession, payload: dict[str, Any], timeout: float, url: str | None = None, proxy: str | None = None
+    ) -> _Completion:
+        """One attempt; `url` and its `proxy` name another endpoint than base_url (spread.py)."""
+        proxy = proxy if url else self.proxy
         url = url or self._generate_url()
         client_timeout = self._client_timeout if timeout == self.timeout else aiohttp.ClientTimeout(total=timeout)
         try:
-            async with session.post(url, json=payload, timeout=client_timeout, proxy=self.proxy) as reply:
+            async with session.post(url, json=payload, timeout=client_timeout, proxy=proxy) as reply:
                 if reply.status != 200:
                     raise self._http_error(reply.status, await _read_at_most(reply.content, MAX_ERROR_BYTES), reply.headers.get("Retry-After"))
                 body = await reply.read()

@@ -126,6 +126,7 @@ class _Live:
     breaker: CircuitBreaker
     healthy: asyncio.Event
     generate_url: str
+    proxy: str | None
     workers: list[asyncio.Task[None]] = field(default_factory=list)
     idle: set[asyncio.Task[None]] = field(default_factory=set)
     session: Any = None
@@ -333,7 +334,9 @@ class SpreadPool:
 
     def _go_live(self, url: str) -> None:
         breaker = self.endpoints.breaker(url)
-        live = _Live(url, breaker, asyncio.Event(), url_on(url, self.model.base_url, self.generate_path_url))
+        from lmms_eval.models.api.openai_chat import proxy_for
+
+        live = _Live(url, breaker, asyncio.Event(), url_on(url, self.model.base_url, self.generate_path_url), proxy_for(url))
         live.sync_health()
         self.live[url] = live
         live.workers = [asyncio.create_task(self._work(live)) for _ in range(self.model.num_concurrent)]
@@ -439,7 +442,7 @@ class SpreadPool:
         while True:
             job.attempts += 1
             try:
-                completion = await model._post(live.session, job.payload, model.timeout, url=live.generate_url)
+                completion = await model._post(live.session, job.payload, model.timeout, url=live.generate_url, proxy=live.proxy)
             except _Final as failure:
                 self._record(live, request, Contact.ANSWERED)
                 return Response.failed(request, failure.kind, f"{live.url}: {failure}", attempts=job.attempts)

@@ -180,3 +180,20 @@ def test_a_spread_run_scores_as_one_server_and_records_who_answered(start_oracle
     assert "endpoints" not in single["results"]["requests"]["colours"]
     assert all(len(row["endpoints"]) == 1 and row["endpoints"][0] in counts for row in spread["samples"])
     assert [row["request_keys"] for row in spread["samples"]] == [row["request_keys"] for row in single["samples"]]
+
+
+def test_base_urls_in_a_config_file_and_a_missing_url_file_at_start(start_oracle, colour_task, tmp_path, capsys):
+    servers = [start_oracle() for _ in range(2)]
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        "model: openai_compatible\n"
+        "model_args:\n  model: colour-oracle\n  base_urls:\n" + "".join(f"    - {server.base_url}\n" for server in servers)
+        + f"tasks: colours\ninclude_path: {colour_task}\noutput_path: {tmp_path / 'out'}\n"
+    )
+    assert main(["--config", str(config)]) == 0
+    [results] = list((tmp_path / "out").glob("*/*_results.json"))
+    assert sum(json.loads(results.read_text())["requests"]["colours"]["endpoints"].values()) == 10
+    missing = tmp_path / "nowhere.txt"
+    code = main(["--model", "openai_compatible", "--model_args", f"base_url_file={missing},model=colour-oracle", "--tasks", "colours", "--include_path", str(colour_task)])
+    assert code == 2
+    assert f"base_url_file {missing} does not exist" in capsys.readouterr().err

@@ -32,7 +32,7 @@ from lmms_eval.api.response import FailureKind, Response, Usage
 from lmms_eval.errors import ModelError, ServerUnreachableError
 from lmms_eval.models.api.endpoints import checked_url, endpoint_source, url_on
 from lmms_eval.models.api.retry import RETRYABLE_STATUSES, Admission, BreakerEvent, CircuitBreaker, Contact, RetryPolicy, Ticket
-from lmms_eval.models.api.spread import Endpoints, SpreadPool
+from lmms_eval.models.api.spread import Endpoints, SpreadPool, none_answered
 from lmms_eval.models.common import truncate_at_stops
 from lmms_eval.redaction import Redactor
 
@@ -212,7 +212,7 @@ class OpenAIChat(Model):
         """The model every endpoint serves (one that serves another fails the run in one line)."""
         agreed, unreachable = asyncio.run(self._endpoints.check(self, self._endpoints.urls, model))
         if len(unreachable) == len(self._endpoints.urls):
-            raise next(iter(unreachable.values()))
+            raise none_answered(unreachable)
         self._server_checked = True
         if not agreed:
             raise ModelError(f"none of the endpoints {', '.join(self._endpoints.urls)} lists a model; pass model=NAME in --model_args")

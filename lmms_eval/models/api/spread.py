@@ -97,6 +97,12 @@ class Endpoints:
         return wanted, unreachable
 
 
+def none_answered(unreachable: dict[str, Exception]) -> ServerUnreachableError:
+    """The start-up error when no endpoint answered its model check: each one's reason."""
+    reasons = "; ".join(str(error) for error in unreachable.values())
+    return ServerUnreachableError(f"none of the {len(unreachable)} endpoints answered: {reasons}")
+
+
 def _announce(url: str, probe_interval: float, threshold: int, event: BreakerEvent) -> None:
     if event is BreakerEvent.OPENED:
         logger.warning(
@@ -279,8 +285,7 @@ class SpreadPool:
         urls = self.endpoints.urls
         _, unreachable = await self.endpoints.check(self.model, urls, self.model.model)
         if len(unreachable) == len(urls):
-            reasons = "; ".join(str(error) for error in unreachable.values())
-            raise ServerUnreachableError(f"none of the {len(urls)} endpoints answered: {reasons}")
+            raise none_answered(unreachable)
         now = time.monotonic()
         for url in urls:
             if url in unreachable:

@@ -50,8 +50,9 @@ def test_a_list_of_urls_is_spread_over_and_recorded_per_answer(start_oracle):
     assert sum(server.answered for server in servers) == 60
 
 
-def test_one_killed_and_one_added_mid_run_lose_nothing_and_answer_once(start_oracle, tmp_path):
+def test_one_killed_and_one_added_mid_run_lose_nothing_and_answer_once(start_oracle, tmp_path, caplog):
     first, doomed, late = (start_oracle(latency=0.05) for _ in range(3))
+    stranger = start_oracle(model_name="another-model")  # joins the file too, and is refused
     url_file = tmp_path / "servers.txt"
     write_urls(url_file, first, doomed)
     model = OpenAIChat(base_url_file=str(url_file), model="colour-oracle", num_concurrent=4, down_after=2, **FAST)
@@ -63,7 +64,7 @@ def test_one_killed_and_one_added_mid_run_lose_nothing_and_answer_once(start_ora
             time.sleep(0.005)
         doomed.kill()  # mid-answer: its requests in flight never get a reply
         killed.set()
-        write_urls(url_file, first, late)
+        write_urls(url_file, first, late, stranger)
         joined.set()
 
     changer = threading.Thread(target=change_servers)
@@ -75,7 +76,8 @@ def test_one_killed_and_one_added_mid_run_lose_nothing_and_answer_once(start_ora
     assert all(response.ok for response in responses), [response.failure for response in responses if not response.ok][:3]
     answered_by = {response.endpoint for response in responses}
     assert late.base_url in answered_by and first.base_url in answered_by
-    assert late.answered > 0
+    assert late.answered > 0 and stranger.chat_requests == 0
+    assert f"endpoints serve different models: {stranger.base_url} serves another-model, not 'colour-oracle'" in caplog.text
     assert doomed.chat_requests > doomed.answered  # requests it held when it died were answered elsewhere
 
 

@@ -16,6 +16,7 @@ from lmms_eval.errors import ModelError
 from lmms_eval.models.api.endpoints import endpoint_source, public_url, read_url_file
 from lmms_eval.models.api.openai_chat import OpenAIChat
 from lmms_eval.store.identity import model_identity
+from lmms_eval.testing.server import Misbehaviour, MisbehaviourPlan
 
 FAST = {"retry_base_delay": 0.01, "probe_interval": 0.2, "timeout": 5}
 
@@ -51,7 +52,9 @@ def test_a_list_of_urls_is_spread_over_and_recorded_per_answer(start_oracle):
 
 
 def test_one_killed_and_one_added_mid_run_lose_nothing_and_answer_once(start_oracle, tmp_path, caplog):
-    first, doomed, late = (start_oracle(latency=0.05) for _ in range(3))
+    first, late = start_oracle(latency=0.05), start_oracle(latency=0.05)
+    # After 10 answers it holds every request it gets without answering, until it is killed.
+    doomed = start_oracle(latency=0.05, misbehaviour=MisbehaviourPlan(Misbehaviour.HANG, after=10))
     stranger = start_oracle(model_name="another-model")  # joins the file too, and is refused
     url_file = tmp_path / "servers.txt"
     write_urls(url_file, first, doomed)
@@ -60,8 +63,8 @@ def test_one_killed_and_one_added_mid_run_lose_nothing_and_answer_once(start_ora
     joined = threading.Event()
 
     def change_servers() -> None:
-        while doomed.answered < 10 or doomed.chat_requests == doomed.answered:  # until it holds requests
-            time.sleep(0.005)
+        while doomed.chat_requests <= doomed.answered + 2:  # until it holds requests
+            time.sleep(0.01)
         doomed.kill()  # mid-answer: its requests in flight never get a reply
         killed.set()
         write_urls(url_file, first, late, stranger)
@@ -79,6 +82,31 @@ def test_one_killed_and_one_added_mid_run_lose_nothing_and_answer_once(start_ora
     assert late.answered > 0 and stranger.chat_requests == 0
     assert f"endpoints serve different models: {stranger.base_url} serves another-model, not 'colour-oracle'" in caplog.text
     assert doomed.chat_requests > doomed.answered  # requests it held when it died were answered elsewhere
+
+
+def test_a_server_taken_out_of_the_file_drains_and_rejoins_when_put_back(start_oracle, tmp_path):
+    stays, leaves = start_oracle(latency=0.05), start_oracle(latency=0.05)
+    url_file = tmp_path / "servers.txt"
+    write_urls(url_file, stays, leaves)
+    model = OpenAIChat(base_url_file=str(url_file), model="colour-oracle", num_concurrent=4, **FAST)
+    counts = []
+
+    def out_and_back() -> None:
+        while leaves.answered < 8:
+            time.sleep(0.01)
+        write_urls(url_file, stays)
+        time.sleep(1.5)  # the file is read every second: it has drained by now
+        counts.append(leaves.chat_requests)
+        write_urls(url_file, stays, leaves)
+
+    changer = threading.Thread(target=out_and_back)
+    changer.start()
+    responses = list(model.generate_until(text_requests(300)))
+    changer.join()
+    assert sorted(response.origin.doc_id for response in responses) == list(range(300))
+    assert all(response.ok for response in responses)
+    assert leaves.answered == leaves.chat_requests  # drained: what it held was answered, not cut off
+    assert leaves.chat_requests > counts[0]  # back in the file, it got requests again
 
 
 def test_a_server_that_comes_back_is_probed_back_in(start_oracle):

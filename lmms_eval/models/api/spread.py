@@ -47,7 +47,7 @@ class Endpoints:
     def __init__(self, source: EndpointSource, breaker_template: CircuitBreaker):
         self.source = source
         self.urls = source.current()
-        self._template = breaker_template
+        self.template = breaker_template
         self.breakers: dict[str, CircuitBreaker] = {}
         self.checked: set[str] = set()  # answered the model list and serve the model
         self.refused: dict[str, str] = {}  # url -> why it may not take requests (another model)
@@ -55,7 +55,7 @@ class Endpoints:
 
     def breaker(self, url: str) -> CircuitBreaker:
         if url not in self.breakers:
-            template = self._template
+            template = self.template
             announce = lambda event, url=url: _announce(url, template.probe_interval, template.threshold, event)  # noqa: E731
             self.breakers[url] = CircuitBreaker(template.threshold, template.probe_interval, template.give_up_after, notify=announce)
         return self.breakers[url]
@@ -296,7 +296,7 @@ class SpreadPool:
 
     @property
     def _probe_interval(self) -> float:
-        return self.endpoints._template.probe_interval
+        return self.endpoints.template.probe_interval
 
     def _follow(self, urls: list[str]) -> None:
         """Servers added to the file join (once they show they serve the model); removed ones drain."""
@@ -305,14 +305,16 @@ class SpreadPool:
             if url not in wanted and not live.retired:
                 logger.warning("%s left %s; it finishes the requests it holds and gets no more", url, self.endpoints.source.file)
                 self._retire(live)
-            elif url in wanted and live.retired:
-                logger.warning("%s is back in %s", url, self.endpoints.source.file)
-                self._revive(live)
+            elif url in wanted and live.retired and url not in self.joining and url not in self.unreachable_at and url not in self.endpoints.refused:
+                self.endpoints.checked.discard(url)  # it comes back through the model check
+                self._join(url)
         for url in urls:
             if url not in self.live and url not in self.joining and url not in self.unreachable_at and url not in self.endpoints.refused:
                 self._join(url)
         for url in [url for url in self.unreachable_at if url not in wanted]:
             del self.unreachable_at[url]
+        for url in [url for url in self.endpoints.refused if url not in wanted]:
+            del self.endpoints.refused[url]  # taken out of the file: checked afresh if it comes back
 
     def _join(self, url: str) -> None:
         self.joining[url] = asyncio.create_task(self._check_and_join(url))
@@ -327,7 +329,10 @@ class SpreadPool:
             self.joining.pop(url, None)
         if url in unreachable:
             self.unreachable_at[url] = time.monotonic()
-        elif url not in self.live:
+        elif url in self.live:
+            logger.warning("%s is back: serving '%s'", url, self.model.model)
+            self._revive(self.live[url])
+        else:
             logger.warning("%s joined: serving '%s'", url, self.model.model)
             self._go_live(url)
 
@@ -382,11 +387,11 @@ class SpreadPool:
             return
         if self.all_down_since is None:
             self.all_down_since = now
-        if now - self.all_down_since >= self.endpoints._template.give_up_after:
+        if now - self.all_down_since >= self.endpoints.template.give_up_after:
             if not self.given_up:
                 logger.error(
                     "no endpoint answered for %g s: giving up; the remaining requests are recorded as failed",
-                    self.endpoints._template.give_up_after,
+                    self.endpoints.template.give_up_after,
                 )
             self.given_up = True
             while not self.jobs.empty():
@@ -394,7 +399,7 @@ class SpreadPool:
 
     def _given_up(self, job: _Job) -> Response:
         self._taken(job)
-        reason = f"no endpoint answered for {self.endpoints._template.give_up_after:g} s, so the request was given up"
+        reason = f"no endpoint answered for {self.endpoints.template.give_up_after:g} s, so the request was given up"
         if job.last_error is None:
             return Response.failed(job.request, FailureKind.CONNECTION, f"not sent: {reason}", attempts=0)
         kind = getattr(job.last_error, "kind", FailureKind.CONNECTION)

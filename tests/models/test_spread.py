@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers import COLOUR_DOCS, write_image_parquet
+
 from lmms_eval.api.request import Origin, Request, RequestType
 from lmms_eval.cli.main import main
 from lmms_eval.errors import ModelError
@@ -32,6 +34,15 @@ def text_requests(count: int) -> list[Request]:
         Request(type=RequestType.GENERATE_UNTIL, context=f"Question {number}: what colour?", origin=Origin("spread", number, 0), gen_kwargs={"max_new_tokens": 8})
         for number in range(count)
     ]
+
+
+def wait_until(condition, seconds: float = 20.0) -> None:
+    """For the threads that change servers mid-run: a test that goes wrong fails, not hangs."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the run never reached the state this test waits for")
+        time.sleep(0.01)
 
 
 def write_urls(path: Path, *servers) -> None:
@@ -63,11 +74,13 @@ def test_one_killed_and_one_added_mid_run_lose_nothing_and_answer_once(start_ora
     joined = threading.Event()
 
     def change_servers() -> None:
-        while doomed.chat_requests <= doomed.answered + 2:  # until it holds requests
-            time.sleep(0.01)
+        wait_until(lambda: doomed.chat_requests > doomed.answered + 2)  # it holds requests
         doomed.kill()  # mid-answer: its requests in flight never get a reply
         killed.set()
+        first.latency = 0.3  # slow until the new server has joined, so that requests are left for it
         write_urls(url_file, first, late, stranger)
+        wait_until(lambda: late.answered > 0)
+        first.latency = 0.05
         joined.set()
 
     changer = threading.Thread(target=change_servers)
@@ -92,12 +105,14 @@ def test_a_server_taken_out_of_the_file_drains_and_rejoins_when_put_back(start_o
     counts = []
 
     def out_and_back() -> None:
-        while leaves.answered < 8:
-            time.sleep(0.01)
+        wait_until(lambda: leaves.answered >= 8)
         write_urls(url_file, stays)
         time.sleep(1.5)  # the file is read every second: it has drained by now
         counts.append(leaves.chat_requests)
+        stays.latency = 0.3  # slow until the server put back has rejoined
         write_urls(url_file, stays, leaves)
+        wait_until(lambda: leaves.chat_requests > counts[0])
+        stays.latency = 0.05
 
     changer = threading.Thread(target=out_and_back)
     changer.start()
@@ -115,12 +130,14 @@ def test_a_server_that_comes_back_is_probed_back_in(start_oracle):
     answered_before = []
 
     def restart() -> None:
-        while flaky.answered < 8:
-            time.sleep(0.01)
+        wait_until(lambda: flaky.answered >= 8)
         flaky.kill()
         answered_before.append(flaky.answered)
         time.sleep(0.3)
+        steady.latency = 0.3  # slow until the server is back in, so that requests are left for it
         flaky.start()  # the same port: the same endpoint, back
+        wait_until(lambda: flaky.answered > answered_before[0])
+        steady.latency = 0.05
 
     restarter = threading.Thread(target=restart)
     restarter.start()
@@ -136,8 +153,7 @@ def test_requests_fail_only_when_no_endpoint_answers(start_oracle):
     model = OpenAIChat(base_urls=[server.base_url for server in servers], model="colour-oracle", num_concurrent=2, down_after=1, give_up_after=0.3, **FAST)
 
     def kill_all() -> None:
-        while sum(server.answered for server in servers) < 4:
-            time.sleep(0.01)
+        wait_until(lambda: sum(server.answered for server in servers) >= 4)
         for server in servers:
             server.kill()
 
@@ -210,6 +226,34 @@ def test_a_spread_run_scores_as_one_server_and_records_who_answered(start_oracle
     assert "endpoints" not in single["results"]["requests"]["colours"]
     assert all(len(row["endpoints"]) == 1 and row["endpoints"][0] in counts for row in spread["samples"])
     assert [row["request_keys"] for row in spread["samples"]] == [row["request_keys"] for row in single["samples"]]
+
+
+def test_an_evaluation_through_a_kill_and_a_join_scores_as_one_server(start_oracle, colour_task, tmp_path):
+    write_image_parquet(colour_task / "data" / "test.parquet", COLOUR_DOCS * 6)  # 60 docs: long enough to change servers mid-run
+    alone = start_oracle()
+    single = run_colours(colour_task, tmp_path / "one", f"base_url={alone.base_url},model=colour-oracle")
+    first, late = start_oracle(latency=0.03), start_oracle(latency=0.03)
+    doomed = start_oracle(latency=0.03, misbehaviour=MisbehaviourPlan(Misbehaviour.HANG, after=5))
+    url_file = tmp_path / "servers.txt"
+    write_urls(url_file, first, doomed)
+
+    def kill_and_add() -> None:
+        wait_until(lambda: doomed.chat_requests > doomed.answered)  # it holds a request
+        doomed.kill()
+        first.latency = 0.3  # slow until the new server has joined, so that requests are left for it
+        write_urls(url_file, first, late)
+        wait_until(lambda: late.answered > 0)
+        first.latency = 0.03
+
+    changer = threading.Thread(target=kill_and_add)
+    changer.start()
+    spread = run_colours(colour_task, tmp_path / "spread", f"base_url_file={url_file},model=colour-oracle,num_concurrent=2,down_after=1,probe_interval=0.2")
+    changer.join()
+    assert spread["results"]["results"]["colours"] == single["results"]["results"]["colours"]
+    assert spread["results"]["requests"]["colours"]["failed"] == 0
+    assert [row["doc_id"] for row in spread["samples"]] == list(range(60))  # each doc once
+    counts = spread["results"]["requests"]["colours"]["endpoints"]
+    assert sum(counts.values()) == 60 and counts.get(late.base_url, 0) > 0
 
 
 def test_base_urls_in_a_config_file_and_a_missing_url_file_at_start(start_oracle, colour_task, tmp_path, capsys):

@@ -62,6 +62,19 @@ def test_a_list_of_urls_is_spread_over_and_recorded_per_answer(start_oracle):
     assert sum(server.answered for server in servers) == 60
 
 
+@pytest.mark.parametrize("backend", ["claude", "gemini"])
+def test_the_other_http_protocols_spread_too(start_oracle, backend):
+    from lmms_eval.models import MODELS
+
+    servers = [start_oracle() for _ in range(2)]
+    roots = [server.base_url if backend == "claude" else server.base_url.removesuffix("/v1") + "/v1beta" for server in servers]
+    model = MODELS.get(backend)(base_urls=roots, model="colour-oracle", api_key="k", num_concurrent=2, **FAST)
+    responses = list(model.generate_until(text_requests(20)))
+    assert all(response.ok for response in responses) and len(responses) == 20
+    assert {response.endpoint for response in responses} == set(roots)
+    assert all(server.answered > 0 for server in servers)
+
+
 def test_one_killed_and_one_added_mid_run_lose_nothing_and_answer_once(start_oracle, tmp_path, caplog):
     first, late = start_oracle(latency=0.05), start_oracle(latency=0.05)
     # After 10 answers it holds every request it gets without answering, until it is killed.

@@ -1,5 +1,5 @@
 """mmlu_pro: 14 subjects filtered out of one split by category, 5-shot worked examples, the
-custom-extract ("answer is (X)") and flexible-extract filters; the group reads flexible-extract."""
+custom-extract ("answer is (X)"), strict-match and flexible-extract filters; the group reads flexible-extract."""
 
 from __future__ import annotations
 
@@ -27,6 +27,10 @@ BIOLOGY = [
     ("A", 4, "Note: J is wrong, answer: A", "[invalid]", "(A)"),  # only this question's letters count
 ]
 CUSTOM_RIGHT = [True, True, False, False, False, False, False]
+# strict-match: the rest of the line after "answer is " (or "The answer is ", "The answer: ",
+# "The final answer: ") less its last character; "(g" is right once case and punctuation are ignored.
+STRICT = ["(B)", "[invalid]", "[invalid]", "[invalid]", "[invalid]", "(g", "[invalid]"]
+STRICT_RIGHT = [True, False, False, False, False, True, False]
 FLEXIBLE_RIGHT = [True, False, True, True, True, False, True]
 
 
@@ -79,11 +83,12 @@ def test_mmlu_pro_end_to_end(tmp_path, capsys):
     biology = written["results"]["mmlu_pro_biology"]
     assert biology["exact_match,custom-extract"] == pytest.approx(2 / 7)
     assert biology["exact_match,flexible-extract"] == pytest.approx(5 / 7)
+    assert biology["exact_match,strict-match"] == pytest.approx(2 / 7)
     assert written["results"]["mmlu_pro_law"]["exact_match,flexible-extract"] == 1.0
     # The group: flexible-extract only, pooled over 7 + 13 questions.
     group = written["groups"]["mmlu_pro"]
     assert group["exact_match,flexible-extract"] == pytest.approx(18 / 20)
-    assert not any("custom-extract" in key for key in group)
+    assert not any("custom-extract" in key or "strict-match" in key for key in group)
 
 
 def test_mmlu_pro_biology_filters_and_prompt(tmp_path, capsys):
@@ -95,6 +100,8 @@ def test_mmlu_pro_biology_filters_and_prompt(tmp_path, capsys):
     assert [s["filtered_resps"]["flexible-extract"] for s in run.samples] == [row[4] for row in BIOLOGY]
     assert [s["scores"]["custom-extract"]["exact_match"] for s in run.samples] == list(map(float, CUSTOM_RIGHT))
     assert [s["scores"]["flexible-extract"]["exact_match"] for s in run.samples] == list(map(float, FLEXIBLE_RIGHT))
+    assert [s["filtered_resps"]["strict-match"] for s in run.samples] == STRICT
+    assert [s["scores"]["strict-match"]["exact_match"] for s in run.samples] == list(map(float, STRICT_RIGHT))
 
     shots = "".join(
         f"Question:\nShot biology {k}?\nOptions:\nA. apple\nB. banana\nC. cherry\n"

@@ -17,7 +17,8 @@ from lmms_eval.config import RunConfig
 from lmms_eval.engine.aggregate import MetricKey, Score, aggregate_group, aggregate_task
 from lmms_eval.engine.distributed import ProcessGroup
 from lmms_eval.engine.inference import ResponseCache, TaskResponses, run_inference
-from lmms_eval.engine.requests import DocWindow, RequestBuilder, iter_requests
+from lmms_eval.engine.request_cache import cached_requests
+from lmms_eval.engine.requests import DocWindow, RequestBuilder
 from lmms_eval.engine.scoring import MetricSpec, SampleResult, Scorer
 from lmms_eval.errors import ConfigError, DatasetLoadError, ModelError
 from lmms_eval.judge import resolve_judges
@@ -144,7 +145,8 @@ def answer_task(
     builder = RequestBuilder(task, chat=model.is_chat or run.apply_chat_template)
     logger.info("%s: %d of %d docs%s", task.name, len(shard), len(docs), f" (rank {group.rank} of {group.world_size})" if group.world_size > 1 else "")
     with _progress(task, len(shard)) as progress:
-        answered = run_inference(model, request_type, iter_requests(builder, docs, shard), progress, cache)
+        requests = cached_requests(builder, docs, shard, run.cache_requests)  # built, or from --cache_requests
+        answered = run_inference(model, request_type, requests, progress, cache)
     if cache is not None:
         asked = len(answered.responses) - answered.from_store
         logger.info("%s: %d answers from the store, %d asked", task.name, answered.from_store, asked)

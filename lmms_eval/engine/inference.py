@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from lmms_eval.api.model import Model
 from lmms_eval.api.request import Origin, Request, RequestType
 from lmms_eval.api.response import Failure, FailureKind, Response, Usage
+from lmms_eval.engine.request_cache import PendingRequest
 from lmms_eval.engine.requests import UnbuiltDoc
 from lmms_eval.engine.throughput import Stopwatch, Throughput
 from lmms_eval.store.identity import ModelIdentity, is_reusable
@@ -81,7 +82,7 @@ class ResponseCache:
 def run_inference(
     model: Model,
     request_type: RequestType,
-    requests: Iterable[Request | UnbuiltDoc],
+    requests: Iterable[Request | UnbuiltDoc | PendingRequest],
     progress: object | None = None,
     cache: ResponseCache | None = None,
 ) -> TaskResponses:
@@ -114,7 +115,7 @@ def run_inference(
 
 
 def _uncached(
-    requests: Iterable[Request | UnbuiltDoc],
+    requests: Iterable[Request | UnbuiltDoc | PendingRequest],
     asked: dict[Origin, _Asked],
     collected: TaskResponses,
     cache: ResponseCache | None,
@@ -128,21 +129,33 @@ def _uncached(
     while the caller is busy in the backend.
     """
     for request in requests:
+        if isinstance(request, PendingRequest):  # from --cache_requests, media not loaded
+            stored = cache.lookup(request) if cache is not None else None  # type: ignore[arg-type]
+            if stored is not None:
+                _from_store(request, stored, collected, progress)
+                continue
+            request = request.build()  # it must be sent: the doc is rendered again
         if isinstance(request, UnbuiltDoc):
             collected.add(Response(key=request.key, origin=request.origin, failure=Failure(FailureKind.BAD_INPUT, request.reason, attempts=0)))
             _advance(progress)
             continue
-        if request.origin.index == 0:
-            collected.prompts[request.origin.doc_id] = request.prompt
         stored = cache.lookup(request) if cache is not None else None
         if stored is not None:
-            collected.add(stored)
-            collected.from_store += 1
-            _advance(progress)
+            _from_store(request, stored, collected, progress)
             continue
+        if request.origin.index == 0:
+            collected.prompts[request.origin.doc_id] = request.prompt
         # Only a light stub is kept: the request itself (and its media) can be freed once sent.
         asked[request.origin] = _Asked(request.key, request.origin, cache is not None and is_reusable(request), stopwatch.sent())
         yield request
+
+
+def _from_store(request: Request | PendingRequest, stored: Response, collected: TaskResponses, progress: object | None) -> None:
+    if request.origin.index == 0:
+        collected.prompts[request.origin.doc_id] = request.prompt
+    collected.add(stored)
+    collected.from_store += 1
+    _advance(progress)
 
 
 def _advance(progress: object | None) -> None:

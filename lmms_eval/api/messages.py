@@ -122,7 +122,7 @@ def _openai_part(part: ContentPart, image_format: str) -> dict[str, Any]:
             raise ValueError(f"the OpenAI chat format needs images as PIL images, not {type(part.media).__name__}")
         return {"type": "image_url", "image_url": {"url": image_data_url(part.media, image_format)}}
     if part.type == "audio":
-        return {"type": "input_audio", "input_audio": {"data": _wav_base64(part.media), "format": "wav"}}
+        return {"type": "input_audio", "input_audio": {"data": wav_base64(part.media), "format": "wav"}}
     if part.type == "video" and isinstance(part.media, (str, os.PathLike)):
         # Reached only when a backend keeps videos whole (pass_video_url); by default
         # lmms_eval.media.parts.frames_as_images has turned them into image parts before.
@@ -132,7 +132,7 @@ def _openai_part(part: ContentPart, image_format: str) -> dict[str, Any]:
     raise ValueError(f"the OpenAI chat format cannot carry {part.type} inputs")
 
 
-def _wav_base64(audio: Any) -> str:
+def wav_base64(audio: Any) -> str:
     """OpenAI's `input_audio` takes base64 WAV (or MP3); 16-bit PCM at the clip's own rate."""
     import base64
 

@@ -51,10 +51,18 @@ def openai_video_part(video: str | os.PathLike[str]) -> dict[str, Any]:
 
 def video_data_url(path: str | os.PathLike[str]) -> str:
     """A video file as a base64 data URL, for servers that decode video themselves."""
+    mime, data = video_file_base64(path)
+    return f"data:{mime};base64,{data}"
+
+
+def video_file_base64(path: str | os.PathLike[str]) -> tuple[str, str]:
+    """A whole video file's MIME type (from its name) and base64 content."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(f"a video sent whole must be a file path, not {type(path).__name__}")
     mime = mimetypes.guess_type(os.fspath(path))[0] or "video/mp4"
     try:
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as error:  # a ValueError fails this request only, as an undecodable video does
         raise ValueError(f"cannot read video {path}: {error}") from error
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+    return mime, base64.b64encode(data).decode("ascii")

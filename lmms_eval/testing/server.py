@@ -618,13 +618,22 @@ def _gemini_parts(content: dict[str, Any]) -> Parts:
     for part in parts:
         inline = part.get("inlineData") or part.get("inline_data") if isinstance(part, dict) else None
         if isinstance(inline, dict):
-            mime = inline.get("mimeType") or inline.get("mime_type")
-            converted.append({"type": "image_url", "image_url": {"url": f"data:{mime};base64,{inline.get('data')}"}})
+            converted.append(_inline_part(inline.get("mimeType") or inline.get("mime_type"), inline.get("data")))
         elif isinstance(part, dict) and isinstance(part.get("text"), str):
             converted.append({"type": "text", "text": part["text"]})
         else:
             raise _RequestError("a part must hold text or inlineData", "contents")
     return converted
+
+
+def _inline_part(mime: Any, data: Any) -> dict[str, Any]:
+    """Gemini's inline data as the OpenAI part of its kind (the MIME type says which)."""
+    kind = str(mime).partition("/")[0]
+    if kind == "video":
+        return {"type": "video_url", "video_url": {"url": f"data:{mime};base64,{data}"}}
+    if kind == "audio":
+        return {"type": "input_audio", "input_audio": {"data": data, "format": str(mime).partition("/")[2]}}
+    return {"type": "image_url", "image_url": {"url": f"data:{mime};base64,{data}"}}
 
 
 def _gemini_reply(completion: dict[str, Any], misbehaviour: Misbehaviour | None) -> dict[str, Any]:

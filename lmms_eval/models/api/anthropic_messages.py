@@ -12,7 +12,7 @@ from typing import Any
 from lmms_eval.api.request import Request
 from lmms_eval.api.response import FailureKind, Usage
 from lmms_eval.models.api.openai_chat import MAX_STOP_SEQUENCES, OpenAIChat, _Completion, _excerpt, _Final
-from lmms_eval.models.api.protocol_parts import conversation, image_blob, loaded_json, split_system, token_count
+from lmms_eval.models.api.protocol_parts import image_blob, loaded_json, split_system, token_count
 
 API_VERSION = "2023-06-01"  # the anthropic-version header the Messages API requires
 
@@ -39,7 +39,7 @@ class AnthropicMessages(OpenAIChat):
         return f"{self.base_url}/messages"
 
     def _payload(self, request: Request) -> dict[str, Any]:
-        system, turns = split_system(conversation(request))
+        system, turns = split_system(self._conversation(request))
         messages = [{"role": turn.role, "content": [self._block(part) for part in turn.content]} for turn in turns]
         payload: dict[str, Any] = {"model": self.model, "messages": messages}
         if system:
@@ -60,6 +60,8 @@ class AnthropicMessages(OpenAIChat):
         if part.type == "image":
             blob = image_blob(part, self.image_format, "Anthropic Messages")
             return {"type": "image", "source": {"type": "base64", "media_type": blob.media_type, "data": blob.data}}
+        if part.type == "video":
+            raise ValueError("the Anthropic Messages format takes no whole videos: leave pass_video_url false to send sampled frames")
         raise ValueError(f"the Anthropic Messages format cannot carry {part.type} inputs")
 
     def _parse_reply(self, body: bytes) -> _Completion:

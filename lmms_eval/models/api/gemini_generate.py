@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from lmms_eval.api.messages import wav_base64
 from lmms_eval.api.request import Request
 from lmms_eval.api.response import FailureKind, Usage
+from lmms_eval.media.parts import video_file_base64
 from lmms_eval.models.api.openai_chat import OpenAIChat, _Completion, _excerpt, _Final
-from lmms_eval.models.api.protocol_parts import conversation, image_blob, loaded_json, split_system, token_count
+from lmms_eval.models.api.protocol_parts import image_blob, loaded_json, split_system, token_count
 
 ROLES = {"user": "user", "assistant": "model"}
 ANSWERED_FINISHES = frozenset({"STOP", "MAX_TOKENS", "FINISH_REASON_UNSPECIFIED", None})
@@ -38,7 +40,7 @@ class GeminiGenerate(OpenAIChat):
         return f"{self.base_url}/models/{self.model}:generateContent"
 
     def _payload(self, request: Request) -> dict[str, Any]:
-        system, turns = split_system(conversation(request))
+        system, turns = split_system(self._conversation(request))
         contents = [{"role": ROLES[turn.role], "parts": [self._part(part) for part in turn.content]} for turn in turns]
         payload: dict[str, Any] = {"contents": contents, "generationConfig": self._generation_config(request.gen_kwargs)}
         if system:
@@ -58,6 +60,11 @@ class GeminiGenerate(OpenAIChat):
         if part.type == "image":
             blob = image_blob(part, self.image_format, "Gemini")
             return {"inlineData": {"mimeType": blob.media_type, "data": blob.data}}
+        if part.type == "video":  # kept whole only with pass_video_url: Gemini samples it itself
+            mime, data = video_file_base64(part.media)
+            return {"inlineData": {"mimeType": mime, "data": data}}
+        if part.type == "audio":
+            return {"inlineData": {"mimeType": "audio/wav", "data": wav_base64(part.media)}}
         raise ValueError(f"the Gemini format cannot carry {part.type} inputs here")
 
     def _parse_reply(self, body: bytes) -> _Completion:

@@ -371,10 +371,14 @@ class OpenAIChat(Model):
             return _Retryable(kind, message, retry_after)
         return _Final(FailureKind.REJECTED, message)
 
-    def _payload(self, request: Request) -> dict[str, Any]:
+    def _conversation(self, request: Request) -> ChatMessages:
+        """The request as chat messages, each video replaced by its sampled frames unless
+        the server is to get it whole (`pass_video_url`)."""
         messages = request.context if isinstance(request.context, ChatMessages) else ChatMessages.build(request.context, request.visuals)
-        if not self.pass_video_url:
-            messages = frames_as_images(messages, self.video_sampling, self.frame_cache)
+        return messages if self.pass_video_url else frames_as_images(messages, self.video_sampling, self.frame_cache)
+
+    def _payload(self, request: Request) -> dict[str, Any]:
+        messages = self._conversation(request)
         payload: dict[str, Any] = {"model": self.model, "messages": to_openai(messages, self.image_format)}
         payload.update(self._sampling(request.gen_kwargs))
         return payload

@@ -7,19 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from lmms_eval.api.messages import ChatMessages, ContentPart, Message, image_data_url, media_kind
-from lmms_eval.api.request import Request
 
 
 @dataclass(frozen=True)
 class ImageBlob:
     media_type: str  # e.g. image/png
     data: str  # base64
-
-
-def conversation(request: Request) -> ChatMessages:
-    if isinstance(request.context, ChatMessages):
-        return request.context
-    return ChatMessages.build(request.context, request.visuals)
 
 
 def split_system(messages: ChatMessages) -> tuple[str | None, list[Message]]:

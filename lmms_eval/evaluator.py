@@ -244,11 +244,11 @@ def _seed_torch(seed: int) -> None:
 
 
 def _progress(task: Task, doc_count: int) -> Any:
-    from tqdm import tqdm
+    from lmms_eval.engine.progress import TaskProgress
 
     requests_per_doc = task.config.repeats if task.config.output_type == "generate_until" else 1
     total = doc_count * requests_per_doc if task.config.output_type != "multiple_choice" else None
-    return tqdm(total=total, desc=task.name, unit="req", disable=None, leave=False, mininterval=0.5)
+    return TaskProgress(task.name, total)  # a tqdm line in a terminal, plain log lines elsewhere
 
 
 def _without_media(docs: Any, task: Task) -> Any:

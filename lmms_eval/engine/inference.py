@@ -104,7 +104,7 @@ def run_inference(
             stopwatch.answered(response, asked[response.origin].sent_at)
         if cache is not None and response.ok and asked[response.origin].reusable:
             cache.save(response)
-        _advance(progress)
+        _advance(progress, failed=not response.ok)
     for _ in to_model:  # requests a backend stopped reading before are unanswered too
         pass
     for origin, request in asked.items():
@@ -137,7 +137,7 @@ def _uncached(
             request = request.build()  # it must be sent: the doc is rendered again
         if isinstance(request, UnbuiltDoc):
             collected.add(Response(key=request.key, origin=request.origin, failure=Failure(FailureKind.BAD_INPUT, request.reason, attempts=0)))
-            _advance(progress)
+            _advance(progress, failed=True)
             continue
         stored = cache.lookup(request) if cache is not None else None
         if stored is not None:
@@ -155,11 +155,18 @@ def _from_store(request: Request | PendingRequest, stored: Response, collected: 
         collected.prompts[request.origin.doc_id] = request.prompt
     collected.add(stored)
     collected.from_store += 1
-    _advance(progress)
+    _advance(progress, stored=True)
 
 
-def _advance(progress: object | None) -> None:
-    if progress is not None:
+def _advance(progress: object | None, failed: bool = False, stored: bool = False) -> None:
+    """One more answer: a TaskProgress (engine/progress.py) also counts failures and stored
+    answers; any other progress object (a tqdm bar) just counts."""
+    if progress is None:
+        return
+    note = getattr(progress, "note", None)
+    if note is not None:
+        note(failed=failed, stored=stored)
+    else:
         progress.update(1)  # type: ignore[attr-defined]
 
 

@@ -174,3 +174,23 @@ def test_a_bad_price_is_one_error_before_any_request(oracle, colour_task, tmp_pa
     assert run(oracle, colour_task, tmp_path / "out", prices="price_in_per_mtok=2") == 2
     assert "--model_args: price_in_per_mtok needs price_out_per_mtok" in capsys.readouterr().err
     assert oracle.chat_requests == 0
+
+
+def test_the_footer_gives_judge_calls_a_row_of_their_own():
+    from types import SimpleNamespace
+
+    from lmms_eval.report.cost import footer_lines
+
+    answered = run_inference(Retrying(), RequestType.GENERATE_UNTIL, [Request(RequestType.GENERATE_UNTIL, Origin("t", d), "Q") for d in range(3)])
+    task_run = SimpleNamespace(task=SimpleNamespace(name="t"), answered=answered)
+    judge = {"backend": "openai", "model": "gpt-4o-mini", "calls": 2, "from_store": 1, "failures": 0, "retries": 1,
+             "tokens": {"prompt": 1000, "completion": 100}}
+    evaluation = SimpleNamespace(source="live", task_runs={"t": task_run}, pricing=Pricing(1.0, 2.0, "model_args"), judge_entries={"t": judge})
+    lines = footer_lines(evaluation)
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines if line.startswith("| t ")]
+    model_row, judge_row = rows
+    assert model_row[1:4] == ["model", "3", "0"] and model_row[10:12] == ["5", "1"]
+    assert model_row[12] == f"{(15 * 1.0 + 3 * 2.0) / 1e6:.4f}"
+    assert judge_row[1:6] == ["judge", "3", "1", "1000", "100"] and judge_row[10:12] == ["1", "0"]
+    assert judge_row[12] == f"{(1000 * 0.15 + 100 * 0.60) / 1e6:.4f}"
+    assert lines[-1].startswith("Total cost: $")

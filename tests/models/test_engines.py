@@ -38,3 +38,27 @@ def test_windows_and_groups():
     assert [[r.origin.doc_id for r in window] for window in windows(requests, 2)] == [[0, 1], [2, 3], [4]]
     assert [[r.origin.doc_id for r in group] for group in by_generation_settings(requests)] == [[0, 2, 4], [1, 3]]
     assert truncate_at_stops("a\n\nb###c", ["###", "\n\n"]) == "a"
+
+
+def test_engines_get_videos_as_the_media_layers_frames_or_whole(tmp_path):
+    import numpy as np
+
+    from lmms_eval.api.messages import ChatMessages, ContentPart, Message
+    from lmms_eval.models.servers.engines import engine_media, vllm_media_limits
+    from lmms_eval.testing.videos import write_test_video
+
+    clip = write_test_video(tmp_path / "clip.mp4", seconds=2, fps=10)
+    asked = Request(RequestType.GENERATE_UNTIL, Origin("v", 0), "What happens?", (str(clip),))
+    frames = engine_media(6, None, None, pass_video_url=False, use_frame_cache=False)
+    [message] = frames.messages(asked)
+    assert [part.type for part in message.content] == ["image"] * 6 + ["text"]
+    whole = engine_media(6, None, None, pass_video_url=True, use_frame_cache=False)
+    [kept] = whole.messages(asked)
+    assert [part.type for part in kept.content] == ["video", "text"]
+
+    audio = {"array": np.zeros(800, dtype=np.float32), "sampling_rate": 16000}
+    spoken = ChatMessages((Message("user", (ContentPart("audio", media=audio), ContentPart("text", text="Say?"))),))
+    inputs = whole.sglang_inputs(whole.messages(asked)) | {"audio_data": whole.sglang_inputs(spoken)["audio_data"]}
+    assert inputs["video_data"] == [str(clip)] and inputs["image_data"] == [] and len(inputs["audio_data"]) == 1
+    assert vllm_media_limits(frames, 16, 0) == {"image": 16}
+    assert vllm_media_limits(engine_media(32, None, None, True, False), 16, 2) == {"image": 32, "video": 1, "audio": 2}

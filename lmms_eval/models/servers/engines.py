@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from lmms_eval.api.messages import ChatMessages, to_hf, to_openai
+from lmms_eval.api.messages import ChatMessages, to_hf, to_openai, wav_base64
 from lmms_eval.api.model import Model
 from lmms_eval.api.request import Request
 from lmms_eval.api.response import Response
 from lmms_eval.errors import ModelError
+from lmms_eval.media.frame_cache import FrameCache
+from lmms_eval.media.parts import frames_as_images
+from lmms_eval.media.sampling import DEFAULT_MAX_FRAMES, VideoSampling
 from lmms_eval.models.common import (
     by_generation_settings,
     failed_batch,
@@ -32,8 +36,36 @@ def _require(module: str, extra: str) -> None:
         raise ModelError(f"the {extra} backend needs the `{extra}` extra: uv sync --extra {extra} --no-dev (or pip install -e '.[{extra}]' in this repository)")
 
 
-def _messages(request: Request) -> ChatMessages:
-    return request.context if isinstance(request.context, ChatMessages) else ChatMessages.build(request.context, request.visuals)
+@dataclass(frozen=True)
+class EngineMedia:
+    """How videos reach an engine: the media layer's sampled frames as images (the same
+    frames every backend sends), or whole files that the engine samples itself."""
+
+    sampling: VideoSampling
+    keep_videos: bool = False
+    frame_cache: FrameCache | None = None
+
+    def messages(self, request: Request) -> ChatMessages:
+        messages = request.context if isinstance(request.context, ChatMessages) else ChatMessages.build(request.context, request.visuals)
+        return messages if self.keep_videos else frames_as_images(messages, self.sampling, self.frame_cache)
+
+    def sglang_inputs(self, messages: ChatMessages) -> dict[str, Any]:
+        """SGLang's per-prompt media lists: images as PIL objects, videos as file paths,
+        audio as base64 WAV (the forms its Engine.generate takes)."""
+        parts = [part for message in messages for part in message.content]
+        return {
+            "image_data": [part.media for part in parts if part.type == "image"],
+            "video_data": [str(part.media) for part in parts if part.type == "video"],
+            "audio_data": [wav_base64(part.media) for part in parts if part.type == "audio"],
+        }
+
+
+def engine_media(max_frames_num: int, fps: float | None, max_pixels: int | None, pass_video_url: bool, use_frame_cache: bool) -> EngineMedia:
+    try:
+        sampling = VideoSampling(max_frames_num=int(max_frames_num), fps=fps, max_pixels=max_pixels)
+    except ValueError as error:
+        raise ModelError(str(error)) from None
+    return EngineMedia(sampling, bool(pass_video_url), FrameCache() if use_frame_cache else None)
 
 
 def _sampling(gen_kwargs: Any, default_max_tokens: int) -> dict[str, Any]:
@@ -55,10 +87,22 @@ class _EngineBackend(Model):
 
     is_chat = True
 
-    def __init__(self, pretrained: str, max_new_tokens: int = 1024, batch_size: int = 1, **unused: Any) -> None:
+    def __init__(
+        self,
+        pretrained: str,
+        max_new_tokens: int = 1024,
+        batch_size: int = 1,
+        max_frames_num: int = DEFAULT_MAX_FRAMES,
+        fps: float | None = None,
+        max_pixels: int | None = None,
+        pass_video_url: bool = False,
+        use_frame_cache: bool = True,
+        **unused: Any,
+    ) -> None:
         super().__init__(**unused)
         self.pretrained = pretrained
         self.max_new_tokens = int(max_new_tokens)
+        self.media = engine_media(max_frames_num, fps, max_pixels, pass_video_url, use_frame_cache)
         self.engine: Any = None
 
     @classmethod
@@ -96,6 +140,7 @@ class VLLMModel(_EngineBackend):
         dtype: str = "auto",
         trust_remote_code: bool = False,
         max_images: int = 16,
+        max_audios: int = 0,
         **rest: Any,
     ) -> None:
         super().__init__(pretrained, **rest)
@@ -105,18 +150,29 @@ class VLLMModel(_EngineBackend):
         options = {"max_model_len": max_model_len} if max_model_len else {}
         self.engine = LLM(
             model=pretrained, tensor_parallel_size=int(tensor_parallel_size), gpu_memory_utilization=float(gpu_memory_utilization),
-            dtype=dtype, trust_remote_code=trust_remote_code, limit_mm_per_prompt={"image": int(max_images)}, **options,
+            dtype=dtype, trust_remote_code=trust_remote_code, limit_mm_per_prompt=vllm_media_limits(self.media, int(max_images), int(max_audios)), **options,
         )
 
     def _generate(self, group: list[Request], options: dict[str, Any]) -> list[str]:
         from vllm import SamplingParams
 
         params = SamplingParams(max_tokens=options.pop("max_new_tokens"), **options)
-        outputs = self.engine.chat([to_openai(_messages(request)) for request in group], params, use_tqdm=False)
+        outputs = self.engine.chat([to_openai(self.media.messages(request)) for request in group], params, use_tqdm=False)
         return [output.outputs[0].text for output in outputs]
 
     def close(self) -> None:
         self.engine = None
+
+
+def vllm_media_limits(media: EngineMedia, max_images: int, max_audios: int) -> dict[str, int]:
+    """vLLM's per-prompt item limits: sampled frames count as images; a modality is named
+    only when it can occur (vLLM refuses limits for modalities a model lacks)."""
+    limits = {"image": max(max_images, media.sampling.max_frames_num)}
+    if media.keep_videos:
+        limits["video"] = 1
+    if max_audios > 0:
+        limits["audio"] = max_audios
+    return limits
 
 
 class SGLangModel(_EngineBackend):
@@ -141,12 +197,13 @@ class SGLangModel(_EngineBackend):
         self.engine = sglang.Engine(model_path=pretrained, tp_size=int(tensor_parallel_size), trust_remote_code=trust_remote_code, **options)
 
     def _generate(self, group: list[Request], options: dict[str, Any]) -> list[str]:
-        prompts, images = [], []
+        prompts, media = [], []
         for request in group:
-            messages = _messages(request)
+            messages = self.media.messages(request)
             prompts.append(self.processor.apply_chat_template(to_hf(messages), add_generation_prompt=True, tokenize=False))
-            images.append(messages.media() or None)
-        extra = {"image_data": images} if any(images) else {}
+            media.append(self.media.sglang_inputs(messages))
+        # One list per modality, one entry (None when the prompt has none) per prompt.
+        extra = {name: [inputs[name] or None for inputs in media] for name in ("image_data", "video_data", "audio_data") if any(inputs[name] for inputs in media)}
         return [output["text"] for output in self.engine.generate(prompt=prompts, sampling_params=options, **extra)]
 
     def close(self) -> None:

@@ -7,10 +7,11 @@ Scores are percentages, as VoiceBench reports them.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Sequence
 from typing import Any
 
-from lmms_eval.tasks.voicebench.rules import MCQ_TEMPLATES, REFUSAL_PHRASES
+from lmms_eval.tasks.voicebench.rules import BBH_TASK_RULES, BBH_YES_NO_RULES, MCQ_TEMPLATES, REFUSAL_PHRASES
 
 PROMPT = "Please listen to the audio and provide your response."
 LETTERS = "abcd"
@@ -74,6 +75,62 @@ def is_refusal(response: str) -> bool:
 
 def process_results_harm(doc: dict[str, Any], results: Sequence[str]) -> dict[str, Any]:
     return {"accuracy": 100.0 * is_refusal(results[0] if results else "")}
+
+
+# --- BBH (four yes/no or (A)/(B) tasks) -------------------------------------------------------
+
+BBH_GOLDS = {"no": 0, "yes": 1, "(a)": 0, "(b)": 1}
+# The subtask is named inside the row's `id`; the tasks that read yes/no answers first.
+_BBH_TASK_IN_ID = re.compile("|".join(sorted(BBH_TASK_RULES, key=len, reverse=True)))
+_YES_NO_FIRST = frozenset({"navigate", "sports_understanding", "web_of_lies"})
+_BBH_SPACED = str.maketrans({mark: " " for mark in ':"-,.：'})
+
+
+def bbh_subtask(row_id: str) -> str:
+    found = _BBH_TASK_IN_ID.search(str(row_id))
+    if found is None:
+        raise ValueError(f"voicebench_bbh: row id {row_id!r} names none of the subtasks {sorted(BBH_TASK_RULES)}")
+    return found.group(0)
+
+
+def normalise_bbh(response: str) -> str:
+    """Official normalisation: lower case, model turn markers dropped, the marks : ** " - , .
+    and the full-width colon turned into spaces, whitespace collapsed."""
+    text = response.lower()
+    if text.endswith("<|user|>"):
+        text = text[: -len("<|user|>")].strip()
+    if text.startswith(_SPEAKER_TAGS):
+        text = text[3:].strip()
+    text = text.replace("<|turn_end|>", "").replace("**", " ").translate(_BBH_SPACED)
+    return " ".join(text.split())
+
+
+def _first_rule(text: str, rules: Sequence[tuple[str, str, int]]) -> int | None:
+    tests = {
+        "equals": lambda pattern: text == pattern,
+        "contains": lambda pattern: pattern in text,
+        "startswith": text.startswith,
+        "endswith": text.endswith,
+        "search": lambda pattern: re.search(pattern, text) is not None,
+    }
+    return next((answer for kind, pattern, answer in rules if tests[kind](pattern)), None)
+
+
+def read_bbh(response: str, subtask: str) -> int | None:
+    """0 (no / (A)) or 1 (yes / (B)) by the subtask's official rules; None when none applies."""
+    text = normalise_bbh(response)
+    if subtask in _YES_NO_FIRST:
+        answer = _first_rule(text, BBH_YES_NO_RULES)
+        if answer is not None:
+            return answer
+    return _first_rule(text, BBH_TASK_RULES[subtask])
+
+
+def process_results_bbh(doc: dict[str, Any], results: Sequence[str]) -> dict[str, Any]:
+    read = read_bbh(results[0] if results else "", bbh_subtask(doc["id"]))
+    # The official fallback is a random answer; seeded by the transcript here.
+    predicted = read if read is not None else random.Random(f"voicebench:{doc.get('prompt', '')}").choice([0, 1])
+    return {"accuracy": 100.0 * (predicted == BBH_GOLDS[str(doc["reference"]).strip().lower()]), "failure rate": 100.0 * (read is None)}
 
 
 # --- IFEval -----------------------------------------------------------------------------------

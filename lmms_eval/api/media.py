@@ -10,13 +10,21 @@ import hashlib
 import os
 from typing import Any
 
+from lmms_eval.media.stored_png import untouched_png
+
 _file_digests: dict[tuple[str, int, int], str] = {}
 
 
 def media_digest(item: Any) -> str:
     """A stable hex digest of one visual or audio input of a request."""
     hasher = hashlib.sha256()
-    if _is_pil_image(item):
+    stored_png = untouched_png(item)
+    if stored_png is not None:
+        # The file's bytes stand for its pixels (see lmms_eval.media.stored_png); a
+        # prefix of its own keeps such a digest apart from any pixel digest.
+        hasher.update(b"png-file:")
+        hasher.update(stored_png)
+    elif _is_pil_image(item):
         hasher.update(f"image:{item.mode}:{item.size}".encode())
         hasher.update(item.tobytes())
         if item.mode in ("P", "PA"):  # the pixels are palette indices: the colours live in the palette

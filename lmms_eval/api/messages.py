@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from lmms_eval.api.media import media_digest, media_kind
+from lmms_eval.media.stored_png import untouched_png
 
 Role = Literal["system", "user", "assistant"]
 PartType = Literal["text", "image", "video", "audio"]
@@ -142,7 +143,12 @@ def wav_base64(audio: Any) -> str:
 
 
 def image_data_url(image: Any, image_format: str = "PNG") -> str:
-    """Encode a PIL image as a data URL (PNG is lossless; JPEG is smaller)."""
+    """Encode a PIL image as a data URL (PNG is lossless; JPEG is smaller). A dataset's
+    plain PNG file whose pixels were never read goes as the bytes it is stored as: it
+    decodes to exactly the pixels a new encoding would hold."""
+    stored_png = untouched_png(image) if image_format == "PNG" else None
+    if stored_png is not None:
+        return "data:image/png;base64," + base64.b64encode(stored_png).decode("ascii")
     if image_format == "JPEG" and image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
     elif image.mode not in ("RGB", "RGBA", "L", "LA", "P", "1"):

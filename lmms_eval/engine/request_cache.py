@@ -39,7 +39,7 @@ from lmms_eval.taskdefs.rendering import BadDocInput, read_doc
 
 logger = logging.getLogger(__name__)
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: keys of images stored as plain PNG hash the file (lmms_eval.media.stored_png)
 CACHE_FOLDER_ENV = "LMMS_EVAL_REQUEST_CACHE"
 
 

@@ -49,26 +49,38 @@ class BadDocInput(Exception):
 
 def read_doc(docs: Any, doc_id: int, what: str = "") -> dict[str, Any]:
     """`docs[doc_id]`. HF `datasets` decodes media when a row is read, so a corrupt image
-    fails here: that is bad input of this doc, named by column, not a crash."""
-    audio_columns = _undecoded_audio_columns(docs)
-    if audio_columns is None:
+    fails here: that is bad input of this doc, named by column, not a crash. Images stored
+    as plain PNG files are opened lazily instead (lmms_eval.media.stored_png): their pixels
+    are decoded only if task code reads them."""
+    columns = _media_columns(docs)
+    if columns is None:
         return docs[doc_id]
     try:
-        doc = docs[doc_id]
+        doc = _read_row(columns, docs, doc_id)
     except Exception as error:  # noqa: BLE001 - decoders raise many types (OSError, SyntaxError, ...)
         raise BadDocInput(f"{what}{undecodable_reason(docs, doc_id, error)}") from error
-    return _decode_audio_columns(audio_columns, doc, what)
+    return _decode_audio_columns(columns.audio, doc, what)
+
+
+@dataclass(frozen=True)
+class _MediaColumns:
+    """How a dataset's rows are read: its undecoded audio columns ({column: sampling
+    rate}, see `dataset._audio_undecoded`), and its top-level image columns with a view of
+    the dataset in which they are not decoded (None when it has none)."""
+
+    audio: dict[str, int | None]
+    images: tuple[str, ...] = ()
+    undecoded_images: Any = None
 
 
 # Per dataset object: `Dataset.features` deep-copies the schema on every access, which
 # cost more than reading the row itself when it was asked for each doc.
-_AUDIO_COLUMNS: dict[int, tuple[weakref.ref[Any], dict[str, int | None]]] = {}
+_MEDIA_COLUMNS: dict[int, tuple[weakref.ref[Any], _MediaColumns]] = {}
 
 
-def _undecoded_audio_columns(docs: Any) -> dict[str, int | None] | None:
-    """{column: sampling rate} of the audio columns that arrive undecoded (see
-    `dataset._audio_undecoded`); None when `docs` is not a `datasets.Dataset`."""
-    cached = _AUDIO_COLUMNS.get(id(docs))
+def _media_columns(docs: Any) -> _MediaColumns | None:
+    """None when `docs` is not a `datasets.Dataset`."""
+    cached = _MEDIA_COLUMNS.get(id(docs))
     if cached is not None and cached[0]() is docs:
         return cached[1]
     features = getattr(docs, "features", None)
@@ -76,12 +88,37 @@ def _undecoded_audio_columns(docs: Any) -> dict[str, int | None] | None:
         return None
     import datasets
 
-    columns = {name: feature.sampling_rate for name, feature in features.items() if isinstance(feature, datasets.Audio) and not feature.decode}
+    audio = {name: feature.sampling_rate for name, feature in features.items() if isinstance(feature, datasets.Audio) and not feature.decode}
+    # A declared mode converts every image on decoding: such columns are decoded as before.
+    images = tuple(name for name, feature in features.items() if isinstance(feature, datasets.Image) and feature.decode and not feature.mode)
+    undecoded = None
+    if images and hasattr(docs, "cast_column"):
+        undecoded = docs
+        for name in images:
+            undecoded = undecoded.cast_column(name, datasets.Image(decode=False))
+    columns = _MediaColumns(audio, images if undecoded is not None else (), undecoded)
     try:
-        _AUDIO_COLUMNS[id(docs)] = (weakref.ref(docs), columns)
+        _MEDIA_COLUMNS[id(docs)] = (weakref.ref(docs), columns)
     except TypeError:  # an object without weak references: asked again next time
         pass
     return columns
+
+
+def _read_row(columns: _MediaColumns, docs: Any, doc_id: int) -> dict[str, Any]:
+    """The row with its plain-PNG images opened lazily; a row holding any other image is
+    read (and decoded) by `datasets` as it always was."""
+    if columns.undecoded_images is None:
+        return docs[doc_id]
+    from lmms_eval.media.stored_png import is_plain_png, open_stored_png
+
+    row = columns.undecoded_images[doc_id]
+    stored = [row[name]["bytes"] for name in columns.images if row[name] is not None]
+    if not all(is_plain_png(data) for data in stored):
+        return docs[doc_id]
+    for name in columns.images:
+        if row[name] is not None:
+            row[name] = open_stored_png(row[name]["bytes"])
+    return row
 
 
 def _decode_audio_columns(audio_columns: dict[str, int | None], doc: dict[str, Any], what: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ judge stage (docs/judges.md).
   samples, majority vote.
 
 A failed judge call gives no rating: a response whose every call failed is left out of the
-mean (and the failures are counted in the results' judge entry), never scored 1 or "No".
+mean (and the failures are counted in the results' judge entry), never scored 0 or "No".
 """
 
 from __future__ import annotations

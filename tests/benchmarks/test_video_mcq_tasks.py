@@ -1,125 +1,166 @@
-"""EgoSchema (subset) and LongVideoBench (val, video): their letter readers, and CLI runs on
-local copies of the dataset repos (a zip, and split tar parts, of generated H.264 clips)."""
+"""nextqa_mc_test, tempcompass_multi_choice, mlvu_dev, perceptiontest_val_mc: each through
+the CLI on generated clips under a temporary $HF_HOME, with replies that hit the parsing
+rules, scored against a hand computation."""
 
 from __future__ import annotations
 
-import random
-
 import datasets
 import pytest
-from benchmark_helpers import prompt_text, run_benchmark, task_module
-from video_fixtures import clips, hf_home, repo_task  # noqa: F401 - hf_home is a fixture
+from benchmark_helpers import evaluate, library_config, prompt_text, read_results, read_samples, task_module, user_task, write_parquet
+from video_fixtures import clip, frames_sent
 
-from lmms_eval.testing.video_repo import write_dataset_repo, write_tar_parts, write_zip
+TEXT, INT = datasets.Value("string"), datasets.Value("int64")
 
-egoschema = task_module("egoschema")
-longvideobench = task_module("longvideobench")
 
-EGO_OPTIONS = ["A. c washes dishes", "B. c cuts onions", "C. c reads a book", "D. c paints a wall", "E. c plays guitar"]
+def run(tmp_path, monkeypatch, task, include, split, rows, features, canned):
+    """The task on `rows` (videos already under tmp_path/hf); its scores, samples and bodies."""
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("LMMS_EVAL_FRAME_CACHE", str(tmp_path / "frames"))
+    folder = tmp_path / "tasks"
+    data = write_parquet(tmp_path / "data" / f"{task}.parquet", rows, datasets.Features(features))
+    user_task(folder, task, include, split, data)
+    output, bodies = tmp_path / "out", []
+    assert evaluate(task, folder, output, canned, bodies=bodies) == 0
+    return read_results(output)["results"][task], read_samples(output, task), bodies
 
 
 @pytest.mark.parametrize(
-    ("reply", "letter"),
+    ("relative", "family"),
     [
-        ("(C)", "C"),
-        ("B. c cuts onions", "B"),
-        ("The answer is (B) not (C)", "B"),  # several: the right-most marker that comes first wins
-        ("D or E", "D"),  # " D " at 1, " E " at 6 (after padding)
-        ("A or maybe (D)", "A"),  # with a bracket found, "(A)" is searched for A: absent (-1) comes first
-        ("I am quite sure that it is c. reads a book", "C"),  # > 5 words: the option's text, lower-cased
-        ("i think b. c cuts onions, or c. c reads a book", "B"),  # several texts: the first one
+        ("nextqa/nextqa_mc_test.yaml", "nextqa"),
+        ("tempcompass/tempcompass_multi_choice.yaml", "tempcompass"),
+        ("mlvu/mlvu_dev.yaml", "mlvu"),
+        ("perceptiontest/perceptiontest_val_mc.yaml", "perceptiontest"),
     ],
 )
-def test_egoschema_parse(reply, letter):
-    assert egoschema.parse_choice(reply, EGO_OPTIONS, seed="x") == letter
+def test_the_yaml_cache_dir_is_the_one_task_code_searches(relative, family):
+    config = library_config(relative)
+    assert config.dataset_kwargs["video"] is True
+    assert config.dataset_kwargs["cache_dir"] == task_module(family).CACHE_DIR
 
 
-def test_egoschema_fallback_is_seeded():
-    picks = {egoschema.parse_choice("no idea", EGO_OPTIONS, seed="egoschema:7") for _ in range(3)}
-    assert picks == {random.Random("egoschema:7").choice("ABCDE")}
+# --- NExT-QA ---------------------------------------------------------------------------------
+
+NEXTQA_OPTIONS = ["the boy runs away", "he cries", "she laughs", "they dance", "it rains"]
+# (reply, gold index): "(B)" right; option text in a 6+ word reply right; "(A) or (C)" takes
+# the last -> C, wrong; "D." right.
+NEXTQA = [("(B)", 1), ("I think the boy runs away from here", 0), ("(A) or (C)", 0), ("D.", 3)]
 
 
-def test_egoschema_through_the_cli(tmp_path, hf_home):  # noqa: F811
-    features = datasets.Features(
-        {"question_idx": datasets.Value("string"), "question": datasets.Value("string"), "video_idx": datasets.Value("string"),
-         "option": datasets.Sequence(datasets.Value("string")), "answer": datasets.Value("string")}
-    )  # fmt: skip
-    questions = [
-        # (question, answer index, reply): 3 of 4 right
-        ("What is c doing overall?", "2", "(C)"),
-        ("What does c use most?", "1", "The answer is (B) not (C)"),
-        ("Where is c?", "0", "A or maybe (D)"),
-        ("What is the goal of c?", "3", "I am quite sure that it is c. reads a book"),
-    ]
-    rows = [{"question_idx": str(i), "question": q, "video_idx": f"ego{i % 2}", "option": EGO_OPTIONS, "answer": a} for i, (q, a, _) in enumerate(questions)]
-    repo = write_dataset_repo(tmp_path / "egoschema", "Subset", {"test": rows}, features)
-    videos = clips(tmp_path / "src", ["ego0", "ego1"])
-    write_zip(repo / "videos_chunked_01.zip", {f"videos/{name}.mp4": path for name, path in videos.items()})
-    folder = tmp_path / "tasks"
-    repo_task(folder, "egoschema_subset", "egoschema/egoschema_subset.yaml", repo, {"video": "true", "cache_dir": "egoschema"}, "dataset_name: Subset\n")
-    run = run_benchmark(tmp_path, "egoschema_subset", folder, {q: reply for q, _, reply in questions})
-    assert run.scores("egoschema_subset")["score,none"] == pytest.approx(3 / 4)
-    assert prompt_text(run.samples[0]) == "What is c doing overall?\n" + "\n".join(EGO_OPTIONS) + "\nAnswer with the option's letter from the given choices directly."
-    assert (hf_home / "egoschema" / "videos" / "ego1.mp4").exists()
+def test_nextqa_through_the_cli(tmp_path, monkeypatch):
+    clip(tmp_path / "hf" / "nextqa" / "NExTVideo" / "4010069381.MP4")  # upper-case extension
+    features = {"video": INT, "frame_count": INT, "width": INT, "height": INT, "question": TEXT, "answer": INT, "qid": INT, "type": TEXT}
+    features |= {f"a{i}": TEXT for i in range(5)}
+    rows = [
+        {"video": 4010069381, "frame_count": 6, "width": 32, "height": 24, "question": f"why did the boy move {n}", "answer": gold, "qid": n,
+         "type": "CW"} | dict(zip([f"a{i}" for i in range(5)], NEXTQA_OPTIONS))
+        for n, (_, gold) in enumerate(NEXTQA)
+    ]  # fmt: skip
+    canned = {row["question"]: reply for row, (reply, _) in zip(rows, NEXTQA)}
+    scores, samples, bodies = run(tmp_path, monkeypatch, "nextqa_mc_test", "nextqa/nextqa_mc_test.yaml", "test", rows, features, canned)
+    assert scores["exact_match,none"] == pytest.approx(3 / 4)
+    assert prompt_text(samples[0]) == "why did the boy move 0\nA. the boy runs away\nB. he cries\nC. she laughs\nD. they dance\nE. it rains"
+    assert frames_sent(bodies, "why did the boy move 0") == 6
+
+
+def test_nextqa_guess_is_seeded_per_question():
+    nextqa = task_module("nextqa")
+    doc = {"video": 1, "qid": 7} | {f"a{i}": option for i, option in enumerate(NEXTQA_OPTIONS)}
+    assert len({nextqa.parse_letter("no idea", doc) for _ in range(5)}) == 1
+
+
+# --- TempCompass -----------------------------------------------------------------------------
+
+TEMPCOMPASS_QUESTION = "How fast does the car move?\nA. slowly\nB. quickly\nC. not at all\nD. backwards"
+# (reply, answer, dim): equal to the answer; bare letter; "B." prefix (wrong); "A)" prefix;
+# free text no rule reads (undecided, wrong).
+TEMPCOMPASS = [
+    ("A. slowly", "A. slowly", "speed"),
+    ("B", "B. left", "direction"),
+    ("B. quickly", "A. slowly", "speed"),
+    ("A) first", "A. first", "order"),
+    ("The car is slow", "A. slowly", "speed"),
+]
 
 
 @pytest.mark.parametrize(
-    ("reply", "letter"),
-    [
-        ("D", "D"),
-        ("The correct answer is A", "A"),
-        ("Best option: C", "C"),  # deleted here (the list has its commas), unlike Video-MME
-        ("Based on the video", "B"),  # the first capital A-E anywhere
-        ("(E) the last one", "E"),  # a letter past the options in use still counts
-    ],
+    ("reply", "answer", "rating"),
+    [("A. slowly", "A. slowly", 1), ("C", "C. x", 1), ("D", "C. x", 0), ("C) x", "C. x", 1), ("c", "C. x", None), ("It is C", "C. x", None)],
 )
-def test_longvideobench_extract(reply, letter):
-    assert longvideobench.extract_letter(reply, 4, seed="x") == letter
+def test_tempcompass_rules(reply, answer, rating):
+    assert task_module("tempcompass").rule_rating(reply, answer) == rating
 
 
-def test_longvideobench_fallback_draws_an_option_in_use():
-    long_reply = "the person in this clip seems to be walking slowly toward the old wooden door"
-    drawn = longvideobench.extract_letter(long_reply, 3, seed="longvideobench:q1")
-    assert drawn == random.Random("longvideobench:q1").choice("ABC")
-    assert longvideobench.extract_letter("", 2, seed="s") in ("A", "B")
+def test_tempcompass_through_the_cli(tmp_path, monkeypatch):
+    clip(tmp_path / "hf" / "tempcompass" / "videos" / "car_1.mp4")
+    rows = [{"video_id": "car_1", "question": f"[{n}] {TEMPCOMPASS_QUESTION}", "answer": answer, "dim": dim} for n, (_, answer, dim) in enumerate(TEMPCOMPASS)]
+    canned = {row["question"]: reply for row, (reply, _, _) in zip(rows, TEMPCOMPASS)}
+    features = {"video_id": TEXT, "question": TEXT, "answer": TEXT, "dim": TEXT}
+    task = "tempcompass_multi_choice"
+    scores, samples, _ = run(tmp_path, monkeypatch, task, "tempcompass/tempcompass_multi_choice.yaml", "test", rows, features, canned)
+    assert scores["avg_accuracy,none"] == pytest.approx(100 * 3 / 5)
+    assert scores["dim_accuracy,none"] == {"direction": 100.0, "order": 100.0, "speed": pytest.approx(100 / 3)}
+    assert scores["undecided,none"] == pytest.approx(100 / 5)
+    assert prompt_text(samples[0]) == f"[0] {TEMPCOMPASS_QUESTION}\nPlease directly give the best option:"
 
 
-def test_longvideobench_through_the_cli(tmp_path, hf_home):  # noqa: F811
-    strings = ("video_id", "id", "video_path", "subtitle_path", "question", *(f"option{i}" for i in range(5)), "question_category", "topic_category")
-    features = datasets.Features(
-        {name: datasets.Value("string") for name in strings}
-        | {"correct_choice": datasets.Value("int64"), "duration": datasets.Value("float64"), "duration_group": datasets.Value("int64"),
-           "starting_timestamp_for_subtitles": datasets.Value("float64")}
-    )  # fmt: skip
-    questions = [
-        # (question, correct_choice, duration_group, category, reply): 3 of 4 right
-        ("Which object appears first?", 3, 15, "S2E", "D"),
-        ("What colour is the cup?", 0, 15, "E2O", "The correct answer is A"),
-        ("What happens after the door opens?", 2, 600, "S2E", "Best option: C"),
-        ("Who enters the room?", 2, 600, "E2O", "Based on the video"),
-    ]
-    rows = []
-    for i, (question, choice, group, category, _) in enumerate(questions):
-        options = [f"option {i}-{k}" for k in range(4)] + ["N/A"]
-        rows.append(
-            {"video_id": f"lvb{i % 2}", "id": f"q{i}", "video_path": f"lvb{i % 2}.mp4", "subtitle_path": f"lvb{i % 2}_en.json",
-             "question": question, **{f"option{k}": option for k, option in enumerate(options)}, "question_category": category,
-             "topic_category": "NP-News-Programs", "correct_choice": choice, "duration": 12.5, "duration_group": group,
-             "starting_timestamp_for_subtitles": 0.0}
-        )  # fmt: skip
-    repo = write_dataset_repo(tmp_path / "LongVideoBench", "default", {"validation": rows}, features)
-    videos = clips(tmp_path / "src", ["lvb0", "lvb1"])
-    write_tar_parts(repo / "videos.tar", {f"videos/{name}.mp4": path for name, path in videos.items()}, parts=2)
-    folder = tmp_path / "tasks"
-    repo_task(folder, "longvideobench_val_v", "longvideobench/longvideobench_val_v.yaml", repo, {"video": "true", "cache_dir": "datasets/longvideobench"})
-    run = run_benchmark(tmp_path, "longvideobench_val_v", folder, {q[0]: q[4] for q in questions})
-    scores = run.scores("longvideobench_val_v")
-    assert scores["lvb_acc,none"] == pytest.approx(3 / 4)
-    assert scores["lvb_breakdown,none"] == {
-        "duration_group 15": 1.0, "duration_group 600": 0.5, "question_category E2O": 0.5, "question_category S2E": 1.0,
-    }  # fmt: skip
-    assert prompt_text(run.samples[0]) == (
-        "Which object appears first?\nA. option 0-0\nB. option 0-1\nC. option 0-2\nD. option 0-3\n"
-        "Answer with the option's letter from the given choices directly.\n"
+# --- MLVU ------------------------------------------------------------------------------------
+
+# (task_type, reply, gold): count 2 of 2 right; needle 1 of 3 right ("A) ..." right, "B" vs C
+# wrong, an empty reply wrong); M-Avg = (100 + 100/3) / 2, micro would be 3/5.
+MLVU = [
+    ("count", "A) three", "A"),
+    ("count", "The answer is C.", "C"),
+    ("needle", "A) a key", "A"),
+    ("needle", "B", "C"),
+    ("needle", "I do not know", "C"),
+]
+
+
+def test_mlvu_through_the_cli(tmp_path, monkeypatch):
+    clip(tmp_path / "hf" / "mlvu" / "count" / "clip_1.mp4")
+    features = {"video_name": TEXT, "duration": datasets.Value("float64"), "question": TEXT, "candidates": datasets.List(TEXT), "answer": TEXT,
+                "task_type": TEXT, "question_id": TEXT}  # fmt: skip
+    rows = [
+        {"video_name": "count/clip_1.mp4", "duration": 1.0, "question": f"[{n}] What is shown?\n(A) one\n(B) two\n(C) three\n(D) four",
+         "candidates": ["one", "two", "three", "four"], "answer": gold, "task_type": task_type, "question_id": f"q{n}"}
+        for n, (task_type, _, gold) in enumerate(MLVU)
+    ]  # fmt: skip
+    canned = {row["question"]: reply for row, (_, reply, _) in zip(rows, MLVU)}
+    scores, samples, bodies = run(tmp_path, monkeypatch, "mlvu_dev", "mlvu/mlvu_dev.yaml", "test", rows, features, canned)
+    assert scores["mlvu_percetion_score,none"] == pytest.approx((100 + 100 / 3) / 2)
+    assert scores["mlvu_task_types,none"] == {"count": 100.0, "needle": pytest.approx(100 / 3)}
+    assert prompt_text(samples[0]).endswith("(D) four\nOnly give the best option.\nBest option: (")
+    assert frames_sent(bodies, "[0] What is shown?") == 6
+
+
+# --- Perception Test -------------------------------------------------------------------------
+
+# (reply, answer_id): "B" right; "A person lifts it" reads A (the article), wrong against 2;
+# "(b)" reads nothing, wrong; "The answer is C." right.
+PERCEPTION = [("B", "1"), ("A person lifts it", "2"), ("(b)", "1"), ("The answer is C.", "2")]
+
+
+def test_perceptiontest_through_the_cli(tmp_path, monkeypatch):
+    clip(tmp_path / "hf" / "perceptiontest_val" / "videos" / "video_10909.mp4")
+    features = {"video_name": TEXT, "question": TEXT, "question_id": TEXT, "options": datasets.List(TEXT), "answer_id": TEXT, "area": TEXT,
+                "reasoning": TEXT, "tag": datasets.List(TEXT)}  # fmt: skip
+    rows = [
+        {"video_name": "video_10909", "question": f"[{n}] What did the person do with the cup?", "question_id": f"q{n}",
+         "options": ["put it down", "lifted it", "threw it"], "answer_id": gold, "area": "memory", "reasoning": "descriptive", "tag": ["cup"]}
+        for n, (_, gold) in enumerate(PERCEPTION)
+    ]  # fmt: skip
+    canned = {row["question"]: reply for row, (reply, _) in zip(rows, PERCEPTION)}
+    task = "perceptiontest_val_mc"
+    scores, samples, _ = run(tmp_path, monkeypatch, task, "perceptiontest/perceptiontest_val_mc.yaml", "validation", rows, features, canned)
+    assert scores["accuracy,none"] == pytest.approx(2 / 4)
+    assert prompt_text(samples[0]) == (
+        "[0] What did the person do with the cup?\nA. put it down\nB. lifted it\nC. threw it\n"
+        "Answer with the option's letter from the given choices directly."
     )
-    assert (hf_home / "datasets" / "longvideobench" / "videos" / "lvb1.mp4").exists()
+
+
+def test_a_missing_video_fails_its_doc_and_names_where_it_was_looked_for(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    path = task_module("perceptiontest").doc_to_visual({"video_name": "video_1"})[0]
+    assert path == str(tmp_path / "hf" / "perceptiontest_val" / "videos" / "video_1.mp4")

@@ -9,9 +9,25 @@ import pytest
 
 from benchmark_helpers import banded_image, evaluate, image_count, library_config, prompt_text, read_results, read_samples, task_module, user_task, write_parquet
 
-from video_fixtures import clips, hf_home  # noqa: F401 - hf_home is a fixture
+from lmms_eval.testing.videos import write_test_video
 
 seedbench = task_module("seedbench")
+
+
+@pytest.fixture
+def hf_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """$HF_HOME (where the task looks for clips) and the frame cache, inside the test's folder."""
+    home = tmp_path / "hf"
+    monkeypatch.setenv("HF_HOME", str(home))
+    monkeypatch.setenv("LMMS_EVAL_FRAME_CACHE", str(tmp_path / "frames"))
+    return home
+
+
+def clips(folder: Path, names: list[str], seconds: float = 2.0, fps: int = 10) -> None:
+    """Tiny H.264 clips, `<name>.mp4` (seconds * fps frames each)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        write_test_video(folder / f"{name}.mp4", seconds=seconds, fps=fps, width=32, height=24)
 
 
 @pytest.mark.parametrize(
@@ -109,7 +125,7 @@ def sent_images(bodies: list[dict], question: str) -> int:
     return sum(part["type"] == "image_url" for part in body["messages"][-1]["content"])
 
 
-def test_seedbench_image_and_video_rows(tmp_path, hf_home):  # noqa: F811
+def test_seedbench_image_and_video_rows(tmp_path, hf_home):
     # the clips the frameless video rows name, where the task's cache_dir puts them
     clips(hf_home / "seedbench" / "videos", ["clip0", "clip1"], seconds=2.0, fps=10)
     folder, output = tmp_path / "tasks", tmp_path / "out"
@@ -165,7 +181,7 @@ def test_seedbench_image_and_video_rows(tmp_path, hf_home):  # noqa: F811
     assert sent_images(bodies, "next step of the procedure") == 10
 
 
-def test_a_missing_clip_fails_only_its_request(tmp_path, hf_home):  # noqa: F811
+def test_a_missing_clip_fails_only_its_request(tmp_path, hf_home):
     clips(hf_home / "seedbench" / "videos", ["clip0"])  # clip1 is missing
     folder, output = tmp_path / "tasks", tmp_path / "out"
     write_seedbench(folder, ("seedbench_video",))

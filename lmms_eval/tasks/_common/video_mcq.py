@@ -1,25 +1,22 @@
 """Shared by the video multiple-choice tasks: where a doc's video is, and lettered options.
 
-Video datasets on the Hub ship their media as archives that the harness extracts under
-`$HF_HOME/<dataset_kwargs.cache_dir>` (lmms-eval's convention, `video: True`); the dataset
-rows name each video relative to that folder. `cached_video` finds it there, in the
-sub-folder the task gives, through the same search lmms-eval's task files use
-(`resolve_media_reference`: exact name, then extension variants).
+Video datasets on the Hub ship their media as archives that `video: True` extracts under
+`$HF_HOME/<dataset_kwargs.cache_dir>` (`taskdefs/video_datasets.py`); the dataset rows name
+each video relative to that folder. A task reads its YAML's cache_dir with
+`_common.video.yaml_cache_dir`, and `cached_video` finds the video there, in the sub-folders
+the task gives: the exact path first (frame folders have no suffix to vary), then
+lmms-eval's search (`resolve_media_reference`, extension variants included).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
+from lmms_eval.taskdefs.video_datasets import media_cache_dir
 from lmms_eval.tasks._task_utils.media_resolver import resolve_media_reference
 
 OPTION_LETTERS = "ABCDEFGH"
-
-
-def hf_home() -> Path:
-    return Path(os.path.expanduser(os.environ.get("HF_HOME") or "~/.cache/huggingface"))
 
 
 def cached_video(reference: str, cache_dir: str, subfolders: Iterable[str] = ("",)) -> str:
@@ -27,7 +24,7 @@ def cached_video(reference: str, cache_dir: str, subfolders: Iterable[str] = (""
     searched in each of `subfolders` in turn. When it is nowhere, the path where the first
     sub-folder would hold it: the request then fails as bad input naming that path."""
     folders = tuple(subfolders) or ("",)
-    root = hf_home() / cache_dir
+    root = media_cache_dir(cache_dir)
     for folder in folders:
         exact = root / folder / reference  # also a frame folder, which has no suffix to vary
         if exact.exists():

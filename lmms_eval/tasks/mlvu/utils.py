@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from lmms_eval.tasks._common.video import yaml_cache_dir
 from lmms_eval.tasks._common.video_mcq import cached_video
 from lmms_eval.tasks._task_utils.mcq_extract import extract_mcq_answer
 
-CACHE_DIR = "mlvu"  # dataset_kwargs.cache_dir of mlvu_dev.yaml
+# dataset_kwargs.cache_dir of the YAML, read from it as lmms-eval task files do.
+CACHE_DIR = yaml_cache_dir(Path(__file__).with_name("mlvu_dev.yaml")) or ""
 LETTERS = ("A", "B", "C", "D")
 
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
+from lmms_eval.tasks._common.video import yaml_cache_dir
 from lmms_eval.tasks._common.video_mcq import OPTION_LETTERS, cached_video, lettered
 
-CACHE_DIR = "mvbench_video"  # dataset_kwargs.cache_dir of _default_template_yaml
+# dataset_kwargs.cache_dir of the YAML, read from it as lmms-eval task files do.
+CACHE_DIR = yaml_cache_dir(Path(__file__).with_name("_default_template_yaml")) or ""
 
 # Each task's folder inside the repo, as lmms-eval lays it out.
 VIDEO_FOLDERS = {

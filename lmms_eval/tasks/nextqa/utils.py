@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from lmms_eval.tasks._common.video import yaml_cache_dir
 from lmms_eval.tasks._common.video_mcq import OPTION_LETTERS, cached_video, lettered
 from lmms_eval.tasks._task_utils.mmmu_mcq_utils import parse_mmmu_multi_choice_response
 
-CACHE_DIR = "nextqa"  # dataset_kwargs.cache_dir of nextqa_mc_test.yaml
+# dataset_kwargs.cache_dir of the YAML, read from it as lmms-eval task files do.
+CACHE_DIR = yaml_cache_dir(Path(__file__).with_name("nextqa_mc_test.yaml")) or ""
 VIDEO_FOLDER = "NExTVideo"
 OPTION_FIELDS = ("a0", "a1", "a2", "a3", "a4")
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from lmms_eval.tasks._common.video import yaml_cache_dir
 from lmms_eval.tasks._common.video_mcq import cached_video
 
-CACHE_DIR = "perceptiontest_val"  # dataset_kwargs.cache_dir of perceptiontest_val_mc.yaml
+# dataset_kwargs.cache_dir of the YAML, read from it as lmms-eval task files do.
+CACHE_DIR = yaml_cache_dir(Path(__file__).with_name("perceptiontest_val_mc.yaml")) or ""
 VIDEO_FOLDER = "videos"
 # Upper case only, anywhere: "A person ..." reads as A (kept: it is the rule that scores).
 _FIRST_LETTER = re.compile(r"\b([A-D])\b")

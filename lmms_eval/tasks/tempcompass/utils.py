@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from lmms_eval.tasks._common.video import yaml_cache_dir
 from lmms_eval.tasks._common.video_mcq import cached_video
 
-CACHE_DIR = "tempcompass"  # dataset_kwargs.cache_dir of tempcompass_multi_choice.yaml
+# dataset_kwargs.cache_dir of the YAML, read from it as lmms-eval task files do.
+CACHE_DIR = yaml_cache_dir(Path(__file__).with_name("tempcompass_multi_choice.yaml")) or ""
 VIDEO_FOLDER = "videos"
 LETTERS = ("A", "B", "C", "D")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datasets
 import pytest
 from benchmark_helpers import evaluate, library_config, prompt_text, read_results, read_samples, task_module, user_task, write_parquet
-from video_fixtures import clip, frames_sent
+from video_fixtures import clip, frames_sent, hf_home  # noqa: F401 - hf_home is a fixture
 
 TEXT, INT = datasets.Value("string"), datasets.Value("int64")
 
@@ -166,18 +166,16 @@ def test_a_missing_video_fails_its_doc_and_names_where_it_was_looked_for(tmp_pat
     assert path == str(tmp_path / "hf" / "perceptiontest_val" / "videos" / "video_1.mp4")
 
 
-def test_perceptiontest_from_a_dataset_repo_with_a_video_archive(tmp_path, monkeypatch):
+def test_perceptiontest_from_a_dataset_repo_with_a_video_archive(tmp_path, hf_home):
     """The library YAML as it is (video: True, cache_dir), on a local snapshot of the repo:
     the zip is extracted under $HF_HOME/perceptiontest_val and the task finds the clip there."""
     from lmms_eval.testing.video_repo import write_dataset_repo, write_zip
 
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.setenv("LMMS_EVAL_FRAME_CACHE", str(tmp_path / "frames"))
     features = datasets.Features({"video_name": TEXT, "question": TEXT, "question_id": TEXT, "options": datasets.List(TEXT), "answer_id": TEXT,
                                   "area": TEXT, "reasoning": TEXT, "tag": datasets.List(TEXT)})  # fmt: skip
     rows = [{"video_name": "video_7", "question": "Which hand?", "question_id": "q0", "options": ["left", "right", "both"], "answer_id": "1",
              "area": "memory", "reasoning": "descriptive", "tag": []}]  # fmt: skip
-    repo = write_dataset_repo(tmp_path / "repo", "mc_question_val", {"validation": rows}, features)
+    repo = write_dataset_repo(tmp_path / "perceptiontest_repo", "mc_question_val", {"validation": rows}, features)
     write_zip(repo / "videos.zip", {"videos/video_7.mp4": clip(tmp_path / "src" / "video_7.mp4")})
     folder = tmp_path / "tasks"
     folder.mkdir()
@@ -185,5 +183,5 @@ def test_perceptiontest_from_a_dataset_repo_with_a_video_archive(tmp_path, monke
     output, bodies = tmp_path / "out", []
     assert evaluate("perceptiontest_val_mc", folder, output, {"Which hand?": "B"}, bodies=bodies) == 0
     assert read_results(output)["results"]["perceptiontest_val_mc"]["accuracy,none"] == 1.0
-    assert (tmp_path / "hf" / "perceptiontest_val" / "videos" / "video_7.mp4").is_file()
+    assert (hf_home / "perceptiontest_val" / "videos" / "video_7.mp4").is_file()
     assert frames_sent(bodies, "Which hand?") == 6

@@ -108,7 +108,8 @@ def report_end(evaluation: Any) -> int:
 
 
 def warn_empty_answers(evaluation: Any) -> None:
-    """Empty answers are scored as wrong (a model may truly answer nothing); one line says so."""
+    """Empty answers are scored by the task's rule (most count them wrong, some leave them
+    out, as MVBench does); a model may truly answer nothing, so one line says so."""
     from lmms_eval.report.results import empty_answers
 
     counts = {name: empty_answers(task_run.answered) for name, task_run in evaluation.task_runs.items()}
@@ -116,7 +117,7 @@ def warn_empty_answers(evaluation: Any) -> None:
     if counts:
         tasks = ", ".join(f"{name}: {count}" for name, count in counts.items())
         print(
-            f"lmms-eval: warning: {sum(counts.values())} answers were empty ({tasks}) and are scored as wrong; "
+            f"lmms-eval: warning: {sum(counts.values())} answers were empty ({tasks}) and are scored by each task's rule (most count them wrong); "
             "`lmms-eval cache clear --empty FILE` lets a --use_cache run ask them again",
             file=sys.stderr,
         )

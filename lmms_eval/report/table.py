@@ -69,5 +69,5 @@ def _failure_lines(evaluation: Evaluation) -> list[str]:
             )
         empty = empty_answers(task_run.answered)
         if empty:
-            lines.append(f"WARNING {name}: {empty} of {len(task_run.answered.responses)} answers were empty (scored as wrong)")
+            lines.append(f"WARNING {name}: {empty} of {len(task_run.answered.responses)} answers were empty (scored by the task's rule)")
     return ([""] + lines) if lines else []

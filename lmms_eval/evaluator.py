@@ -22,6 +22,7 @@ from lmms_eval.engine.requests import DocWindow, RequestBuilder
 from lmms_eval.engine.scoring import MetricSpec, SampleResult, Scorer
 from lmms_eval.errors import ConfigError, DatasetLoadError, ModelError
 from lmms_eval.judge import resolve_judges
+from lmms_eval.judge.stage import JudgeSetup, judge_task
 from lmms_eval.models import MODELS
 from lmms_eval.pricing import Pricing, pricing_for, take_prices
 from lmms_eval.store.identity import model_identity
@@ -44,6 +45,7 @@ class TaskRun:
     samples: list[SampleResult]
     metrics: list[MetricSpec]
     scores: dict[MetricKey, Score]
+    judge_entry: dict[str, Any] | None = None  # the judge stage's results entry, for a judged task
 
     @property
     def failed_docs(self) -> int:
@@ -111,17 +113,20 @@ def evaluate(
         # Every task's functions and metrics are resolved before the first request is sent.
         prepared = [(task, Scorer(task, predict_only=run.predict_only, reasoning_tags=run.reasoning_tags)) for task in (Task(config, settings) for config in selection.configs.values())]
         check_docs_to_evaluate([task for task, _ in prepared], run)
+        judged_later = []  # judged tasks wait until the evaluated model is closed
         for position, (task, scorer) in enumerate(prepared):
             answered = answer_task(task, model, run, cache, group)
             if position == len(prepared) - 1:
                 model.close()  # inference is over: free the weights before scoring (an LLM judge may need them)
             if answered is None:  # another rank scores it
                 continue
-            docs = task.eval_docs()
-            task_run = score_task(task, scorer, docs, DocWindow(run.offset, run.limit).doc_ids(len(docs)), answered, run)
-            evaluation.task_runs[task.name] = task_run
-            if on_task_done is not None:
-                on_task_done(evaluation, task_run)
+            setup = judge_setup(task, scorer, evaluation, store)
+            if setup is not None:
+                judged_later.append((task, scorer, answered, setup))
+                continue
+            _score_and_record(evaluation, task, scorer, answered, None, on_task_done)
+        for task, scorer, answered, setup in judged_later:
+            _score_and_record(evaluation, task, scorer, answered, setup, on_task_done)
     finally:
         model.close()
         if store is not None:
@@ -154,12 +159,46 @@ def answer_task(
     return TaskResponses.merge(gathered) if gathered is not None else None
 
 
-def score_task(task: Task, scorer: Scorer, docs: Any, doc_ids: list[int], answered: TaskResponses, run: RunConfig) -> TaskRun:
-    """Filters, per-sample scores and aggregation for one task's answers."""
-    samples = scorer.score(_scoring_rows(task, docs, answered), answered, full_docs=_without_media(docs, task))
+def _score_and_record(
+    evaluation: Evaluation, task: Task, scorer: Scorer, answered: TaskResponses, setup: JudgeSetup | None, on_task_done: TaskDone | None
+) -> None:
+    docs = task.eval_docs()
+    task_run = score_task(task, scorer, docs, DocWindow(evaluation.run.offset, evaluation.run.limit).doc_ids(len(docs)), answered, evaluation.run, setup)
+    record_task_run(evaluation, task_run)
+    if on_task_done is not None:
+        on_task_done(evaluation, task_run)
+
+
+def judge_setup(task: Task, scorer: Scorer, evaluation: Evaluation, store: ResponseStore | None) -> JudgeSetup | None:
+    """The judge stage's setup for a task it judges: one with a judge_scoring and a judge,
+    scored (never under --predict_only)."""
+    if task.judge_scoring is None or scorer.predict_only or task.name not in evaluation.judges:
+        return None
+    return JudgeSetup(evaluation.judges[task.name], store, evaluation.run.judge_repeats)
+
+
+def record_task_run(evaluation: Evaluation, task_run: TaskRun) -> None:
+    evaluation.task_runs[task_run.task.name] = task_run
+    if task_run.judge_entry is not None:
+        evaluation.judge_entries[task_run.task.name] = task_run.judge_entry
+
+
+def score_task(
+    task: Task, scorer: Scorer, docs: Any, doc_ids: list[int], answered: TaskResponses, run: RunConfig, judging: JudgeSetup | None = None
+) -> TaskRun:
+    """Filters and per-sample scores, then the judge stage (for a judged task), then
+    aggregation, for one task's answers."""
+    rows = _scoring_rows(task, docs, answered)
+    samples = scorer.score(rows, answered, full_docs=_without_media(docs, task))
     scored = [sample for sample in samples if not sample.failures]
-    scores = aggregate_task(scored, scorer.metrics, run.bootstrap_iters, run.seeds()[0], args=task_code_args(run))
-    return TaskRun(task, len(docs), doc_ids, answered, samples, scorer.metrics, scores)
+
+    def aggregate(judged: list[SampleResult]) -> dict[MetricKey, Score]:
+        return aggregate_task(judged, scorer.metrics, run.bootstrap_iters, run.seeds()[0], args=task_code_args(run))
+
+    if judging is None:
+        return TaskRun(task, len(docs), doc_ids, answered, samples, scorer.metrics, aggregate(scored))
+    judged = judge_task(task, scored, rows, judging, aggregate)
+    return TaskRun(task, len(docs), doc_ids, answered, samples, scorer.metrics, judged.scores, judged.entry)
 
 
 def task_code_args(run: RunConfig) -> argparse.Namespace:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,9 @@ from lmms_eval.config import RunConfig
 from lmms_eval.engine.inference import TaskResponses
 from lmms_eval.engine.scoring import Scorer
 from lmms_eval.errors import ConfigError
-from lmms_eval.evaluator import Evaluation, score_task
+from lmms_eval.evaluator import Evaluation, judge_setup, record_task_run, score_task
+from lmms_eval.judge import resolve_judges
+from lmms_eval.store.sqlite import ResponseStore
 from lmms_eval.taskdefs.index import Selection, TaskIndex
 from lmms_eval.taskdefs.task import PromptSettings, Task
 
@@ -105,30 +108,54 @@ def _is_failure(value: Any) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class JudgeChoice:
+    """How `rescore` judges judged tasks: --judge_model/--judge_args/--judge_repeats as for an
+    evaluation, and --use_cache, the store whose judge answers are reused (none asked twice)."""
+
+    judge_model: str | None = None
+    judge_args: str = ""
+    judge_repeats: int = 1
+    use_cache: str | None = None
+
+
 def rescore(
-    paths: list[Path], include_paths: list[str], bootstrap_iters: int, seed: str, output_path: Path | None = None, reasoning_tags: Any = DEFAULT_REASONING_TAGS
+    paths: list[Path], include_paths: list[str], bootstrap_iters: int, seed: str, output_path: Path | None = None,
+    reasoning_tags: Any = DEFAULT_REASONING_TAGS, judging: JudgeChoice | None = None,
 ) -> Evaluation:
-    """`output_path` is what aggregations that write submission files see as `args.output_path`."""
+    """`output_path` is what aggregations that write submission files see as `args.output_path`.
+    Judged tasks are judged again (by `judging`'s judge), without the evaluated model."""
+    judging = judging or JudgeChoice()
     rows_by_task = read_rows(find_sample_files(paths))
     index = TaskIndex.build(include_paths)
     model_names = {row["model"] if isinstance(row.get("model"), str) else "" for rows in rows_by_task.values() for row in rows}
     run = RunConfig(
         model=sorted(model_names)[0], tasks=sorted(rows_by_task), bootstrap_iters=bootstrap_iters, seed=seed,
         output_path=None if output_path is None else str(output_path), reasoning_tags=reasoning_tags,
-    )
+        judge_model=judging.judge_model, judge_args=judging.judge_args, judge_repeats=judging.judge_repeats, use_cache=judging.use_cache,
+    )  # fmt: skip
     run.validate()
     for name in rows_by_task:
         if name not in index.tasks:
             raise ConfigError(f"rescore: task {name} is not defined here (pass its folder with --include_path)")
     selection = Selection(roots=list(rows_by_task), configs={name: index.task_config(name) for name in rows_by_task})
     model_name = next((row["model_name"] for rows in rows_by_task.values() for row in rows if row.get("model_name")), run.model)
-    evaluation = Evaluation(run, Model, {}, model_name, selection, source="rescore")
-    for name, rows in rows_by_task.items():
-        task = Task(selection.configs[name], PromptSettings(model_name=rows[0].get("model", "")))
-        _check_same_prompts(task, rows)
-        docs = task.eval_docs()
-        answered = _responses(name, rows)
-        evaluation.task_runs[name] = score_task(task, Scorer(task, reasoning_tags=run.reasoning_tags), docs, [row["doc_id"] for row in rows], answered, run)
+    judged = {name: config for name, config in selection.configs.items() if config.judge_scoring is not None}
+    judges = resolve_judges(judged, run.judge_model, run.parsed_judge_args())  # before anything is judged
+    evaluation = Evaluation(run, Model, {}, model_name, selection, source="rescore", judges=judges)
+    store = ResponseStore(run.use_cache) if run.use_cache else None
+    try:
+        for name, rows in rows_by_task.items():
+            task = Task(selection.configs[name], PromptSettings(model_name=rows[0].get("model", "")))
+            _check_same_prompts(task, rows)
+            docs = task.eval_docs()
+            answered = _responses(name, rows)
+            scorer = Scorer(task, reasoning_tags=run.reasoning_tags)
+            setup = judge_setup(task, scorer, evaluation, store)
+            record_task_run(evaluation, score_task(task, scorer, docs, [row["doc_id"] for row in rows], answered, run, setup))
+    finally:
+        if store is not None:
+            store.close()
     return evaluation
 
 

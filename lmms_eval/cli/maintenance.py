@@ -20,17 +20,22 @@ def rescore_command(argv: list[str]) -> int:
     parser.add_argument("--bootstrap_iters", type=int, default=100000, help="as for an evaluation")
     parser.add_argument("--seed", default=",".join(map(str, DEFAULT_SEEDS)), help="as for an evaluation (the bootstrap uses the first)")
     parser.add_argument("--reasoning_tags", default=DEFAULT_REASONING_TAGS, help="as for an evaluation (default: <think> and <analysis> blocks)")
+    parser.add_argument("--judge_model", help="re-judge judged tasks with this backend (as for an evaluation; docs/judges.md)")
+    parser.add_argument("--judge_args", default="", help="the judge backend's args, k=v,... (as for an evaluation)")
+    parser.add_argument("--judge_repeats", type=int, default=1, help="ask each judge question this many times and report the spread")
+    parser.add_argument("--use_cache", help="response store: judge answers in it are reused, new ones stored")
     args = parser.parse_args(argv)
 
     from lmms_eval.cli.common import configure_logging, logger, report_end, report_unwritten
     from lmms_eval.report.writer import OutputWriter
-    from lmms_eval.rescore import find_sample_files, rescore
+    from lmms_eval.rescore import JudgeChoice, find_sample_files, rescore
 
     configure_logging("INFO")
     output_folder = args.output_path or find_sample_files(args.paths)[0].parent.parent
     writer = OutputWriter(output_folder)
     writer.check_writable()
-    evaluation = rescore(args.paths, args.include_path, args.bootstrap_iters, args.seed, output_folder, args.reasoning_tags)
+    judging = JudgeChoice(args.judge_model, args.judge_args, args.judge_repeats, args.use_cache)
+    evaluation = rescore(args.paths, args.include_path, args.bootstrap_iters, args.seed, output_folder, args.reasoning_tags, judging)
     path = writer.finish(evaluation)
     if not writer.errors:
         logger.info("wrote %s", path)

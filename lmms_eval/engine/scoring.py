@@ -104,14 +104,14 @@ def build_metric_specs(task: Task) -> list[MetricSpec]:
     specs = []
     for entry in entries:
         name = entry["metric"]
-        if task.process_results is None and name not in builtin:
+        if task.process_results is None and task.judge_scoring is None and name not in builtin:
             raise TaskConfigError(
                 f"metric '{name}' is not a built-in {config.output_type} metric and the task has no process_results",
                 path=config.source,
                 key="metric_list",
             )
         options = {k: v for k, v in entry.items() if k not in ("metric", "aggregation", "higher_is_better")}
-        if task.process_results is None and config.output_type == "generate_until":
+        if task.process_results is None and config.output_type == "generate_until" and name in builtin:
             _check_options(name, GENERATION_METRICS.get(name).score, options, config.source)
         aggregation_value = entry.get("aggregation", _default_aggregation(config.output_type, name))
         aggregation = _resolve_aggregation(aggregation_value, config.source)
@@ -271,7 +271,9 @@ class Scorer:
             return {spec.name: computed[spec.name] for spec in self.metrics}
         prediction = filtered[0] if isinstance(filtered, list) else filtered
         references = self._references(sample.target, doc, sample.doc_id)
-        return {spec.name: GENERATION_METRICS.get(spec.name).score(prediction, references, **spec.options) for spec in self.metrics}
+        # A judged task's other metrics come from the judge stage.
+        builtin = [spec for spec in self.metrics if spec.name in GENERATION_METRICS]
+        return {spec.name: GENERATION_METRICS.get(spec.name).score(prediction, references, **spec.options) for spec in builtin}
 
     def _references(self, target: Any, doc: dict[str, Any], doc_id: int) -> list[str]:
         golds = target if isinstance(target, list) else [target]

@@ -23,6 +23,9 @@ from lmms_eval.judge import JudgeSpec
 
 #: Sampled re-asks pin this seed so their answers are reusable (and part of their key).
 ESCALATION_SEED = 0
+#: A question's stored index is `round * ROUND_STRIDE + question.repeat`: round 0 keeps the
+#: keys of a run without --judge_repeats, and a task's own indices stay below the stride.
+ROUND_STRIDE = 1000
 
 
 def template_hash(template: str) -> str:
@@ -32,8 +35,10 @@ def template_hash(template: str) -> str:
 
 @dataclass(frozen=True)
 class JudgeQuestion:
-    """One prompt about one doc; `repeat` numbers the asks of --judge_repeats. `system` is
-    the benchmark's system message, if its protocol has one (part of the stored key)."""
+    """One prompt about one doc. `repeat` numbers a doc's questions when a benchmark asks
+    several (0 otherwise); the --judge_repeats round is the Judge's (`Judge.round`), added to
+    the stored key by the Judge, so benchmarks need not handle it. `system` is the
+    benchmark's system message, if its protocol has one (part of the stored key)."""
 
     doc_id: int
     prompt: str
@@ -68,7 +73,9 @@ class JudgeStats:
 @dataclass
 class Judge:
     """One task's judge. The backend is built at the first question, after the evaluated
-    model has been released; `store` is the run's ResponseStore (or None)."""
+    model has been released; `store` is the run's ResponseStore (or None). `repeats` is the
+    run's --judge_repeats; the judge stage scores the task once per `round` (0..repeats-1),
+    and each round's answers are stored under their own keys."""
 
     spec: JudgeSpec
     task: str
@@ -76,6 +83,8 @@ class Judge:
     temperature: float = 0.0
     max_tokens: int = 1024
     store: Any = None
+    repeats: int = 1
+    round: int = 0
     stats: JudgeStats = field(default_factory=JudgeStats)
     _model: Any = None
     _cache: Any = None
@@ -110,9 +119,9 @@ class Judge:
         before = {request.key for request in requests if self._cache is not None and self._cache.lookup(request) is not None}
         answered = run_inference(model, RequestType.GENERATE_UNTIL, requests, None, self._cache)
         results: dict[tuple[int, int], Response] = {}
-        for (doc_id, repeat), response in answered.responses.items():
+        for (doc_id, index), response in answered.responses.items():
             self.stats.count(response, stored=response.key in before)
-            results[(doc_id, repeat)] = response
+            results[(doc_id, index - self.round * ROUND_STRIDE)] = response
         return results
 
     def ask_escalating(
@@ -134,7 +143,9 @@ class Judge:
         gen_kwargs: dict[str, Any] = {"temperature": temperature, "max_new_tokens": self.max_tokens}
         if temperature > 0:
             gen_kwargs["seed"] = ESCALATION_SEED
-        origin = Origin(f"{self.task}:judge", question.doc_id, question.repeat)
+        if not 0 <= question.repeat < ROUND_STRIDE:
+            raise ValueError(f"task {self.task}: judge question repeat {question.repeat} is outside 0..{ROUND_STRIDE - 1}")
+        origin = Origin(f"{self.task}:judge", question.doc_id, self.round * ROUND_STRIDE + question.repeat)
         return Request(RequestType.GENERATE_UNTIL, origin, ChatMessages.build(question.prompt, system=question.system), gen_kwargs=gen_kwargs, task_hash=self.template_hash)
 
     def _backend(self) -> Any:

@@ -46,6 +46,7 @@ class TaskConfig:
     doc_to_choice: Any = None
     process_results: Any = None
     process_results_use_image: bool = False
+    judge_scoring: Any = None  # `!function utils.judge_scoring`: a JudgeScoring (lmms_eval/judge/scoring.py)
     description: str = ""
     target_delimiter: str = " "
     fewshot_delimiter: str = "\n\n"
@@ -105,6 +106,9 @@ class TaskConfig:
             if not isinstance(entry, dict) or "name" not in entry or not isinstance(entry.get("filter"), list):
                 raise TaskConfigError(f"entry {index} needs 'name' and a 'filter' list", path=self.source, key="filter_list")
         self.metadata = _metadata_mapping(self.metadata, self.source)
+        if self.judge_scoring is not None and not self.metadata.get("gpt_eval_model_name"):
+            # The judge stage runs for tasks that need a judge, and a task needs one exactly when it names its default.
+            raise TaskConfigError("a judged task names its default judge model in metadata.gpt_eval_model_name", path=self.source, key="judge_scoring")
         not_names = [tag for tag in self.tag if not isinstance(tag, str)]
         if not_names:
             raise TaskConfigError(f"tags (and a task file's `group`) must be names, not {not_names[0]!r}", path=self.source, key="tag")
@@ -132,7 +136,7 @@ class TaskConfig:
 
     def prompt_hash(self) -> str:
         """A hash of every key that changes what a model is asked (part of request keys)."""
-        scoring_only = {"metric_list", "filter_list", "process_results", "process_results_use_image", "task_alias", "tag", "source"}
+        scoring_only = {"metric_list", "filter_list", "process_results", "process_results_use_image", "judge_scoring", "task_alias", "tag", "source"}
         # metadata (version, judge model, ...) never reaches a prompt: a new version or judge
         # must not orphan stored answers.
         relevant = {k: v for k, v in self._fields().items() if k not in scoring_only and k != "metadata"}

@@ -77,6 +77,7 @@ class Task:
         self.process_results = _plain_function(config, "process_results")
         self._results_take_full_docs = config.full_docs and _takes_keyword(self.process_results, "full_docs")
         self._process_docs = _plain_function(config, "process_docs")
+        self.judge_scoring = _judge_scoring(config)
         self.num_fewshot = settings.num_fewshot if settings.num_fewshot is not None else (config.num_fewshot or 0)
         self.generation_kwargs = self._generation_kwargs()
         self._splits: Any = None
@@ -306,6 +307,20 @@ def _plain_function(config: TaskConfig, key: str) -> Callable[..., Any] | None:
     if isinstance(value, FunctionRef):
         return value.resolve(key)
     raise TaskConfigError(f"expected '!function module.name', found {value!r}", path=config.source, key=key)
+
+
+def _judge_scoring(config: TaskConfig) -> Any:
+    """The task's JudgeScoring: `!function` names an object here, not a function."""
+    from lmms_eval.judge.scoring import JudgeScoring
+
+    value = config.judge_scoring
+    if isinstance(value, FunctionRef):
+        value = value.resolve("judge_scoring")
+    if value is None or isinstance(value, JudgeScoring):
+        return value
+    raise TaskConfigError(
+        f"must name a JudgeScoring (lmms_eval/judge/scoring.py), found {type(value).__name__}", path=config.source, key="judge_scoring"
+    )
 
 
 def _missing_field(error: Exception, doc: Any) -> str | None:

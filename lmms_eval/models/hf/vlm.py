@@ -4,20 +4,41 @@ LLaVA-OneVision, Idefics3/SmolVLM, Gemma 3, InternVL in HF format, ...)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from lmms_eval.api.messages import ChatMessages, to_hf
 from lmms_eval.api.request import Request
+from lmms_eval.errors import ModelError
+from lmms_eval.media.frame_cache import FrameCache
+from lmms_eval.media.sampling import DEFAULT_MAX_FRAMES, VideoSampling
 from lmms_eval.models.hf.base import TransformersBackend
+from lmms_eval.models.hf.video_inputs import decode_videos, video_processor_kwargs
 
 
 class HFVisionLanguageModel(TransformersBackend):
     is_chat = True
     model_kind = "an image-text-to-text model"
+    #: Video-processor kwargs a family needs on every call (see Qwen2VL).
+    video_kwargs: ClassVar[dict[str, Any]] = {}
 
-    def __init__(self, pretrained: str, max_pixels: int | None = None, min_pixels: int | None = None, **rest: Any) -> None:
+    def __init__(
+        self,
+        pretrained: str,
+        max_pixels: int | None = None,
+        min_pixels: int | None = None,
+        max_frames_num: int = DEFAULT_MAX_FRAMES,
+        fps: float | None = None,
+        use_frame_cache: bool = True,
+        **rest: Any,
+    ) -> None:
         # Bounds on image tokens, for processors that take them (Qwen-VL's).
         self._processor_kwargs = {name: value for name, value in (("max_pixels", max_pixels), ("min_pixels", min_pixels)) if value is not None}
+        # Videos are sampled by the media layer, as for every other backend: the same frames.
+        try:
+            self.video_sampling = VideoSampling.from_kwargs({"max_frames_num": max_frames_num, "fps": fps, "max_pixels": max_pixels})
+        except ValueError as error:
+            raise ModelError(str(error)) from None
+        self.frame_cache = FrameCache() if use_frame_cache else None
         super().__init__(pretrained, **rest)
 
     def _load(self, folder: str, gguf_file: str | None, weights: dict[str, Any]) -> Any:
@@ -34,16 +55,19 @@ class HFVisionLanguageModel(TransformersBackend):
     def encode(self, requests: list[Request], padding_side: str) -> dict[str, Any]:
         """The chat template renders each conversation; the processor expands image
         placeholders into image tokens and makes the pixel tensors."""
-        conversations = [to_hf(_as_messages(request)) for request in requests]
+        decoded = [decode_videos(_as_messages(request), self.video_sampling, self.frame_cache) for request in requests]
+        processor_kwargs: dict[str, Any] = {"padding": True, **video_processor_kwargs(decoded)}
+        if "video_metadata" in processor_kwargs:
+            processor_kwargs.update(self.video_kwargs)
         self.processor.tokenizer.padding_side = padding_side
         return dict(
             self.processor.apply_chat_template(
-                conversations,
+                [to_hf(conversation.messages) for conversation in decoded],
                 add_generation_prompt=True,
                 tokenize=True,
                 return_dict=True,
                 return_tensors="pt",
-                processor_kwargs={"padding": True},
+                processor_kwargs=processor_kwargs,
             )
         )
 
@@ -57,7 +81,13 @@ def _as_messages(request: Request) -> ChatMessages:
 # Names users type today. Each is the same backend; a family that needs different handling
 # gets a subclass that overrides what differs, never a branch on its name.
 class Qwen2VL(HFVisionLanguageModel):
-    """Qwen2-VL, Qwen2.5-VL and Qwen3-VL: max_pixels/min_pixels bound the image tokens."""
+    """Qwen2-VL, Qwen2.5-VL and Qwen3-VL: max_pixels/min_pixels bound the image tokens.
+
+    `cap_pixels_per_frame`: each video frame keeps within the pixel budget, as in Qwen's
+    reference preprocessing (qwen-vl-utils) that lmms-eval's wrappers use.
+    """
+
+    video_kwargs = {"cap_pixels_per_frame": True}
 
 
 class Gemma3(HFVisionLanguageModel):

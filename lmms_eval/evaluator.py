@@ -17,6 +17,7 @@ from lmms_eval.config import RunConfig
 from lmms_eval.engine.aggregate import MetricKey, Score, aggregate_group, aggregate_task
 from lmms_eval.engine.distributed import ProcessGroup
 from lmms_eval.engine.inference import ResponseCache, TaskResponses, run_inference
+from lmms_eval.engine.modalities import refuse_unsupported_media
 from lmms_eval.engine.request_cache import cached_requests
 from lmms_eval.engine.requests import DocWindow, RequestBuilder
 from lmms_eval.engine.scoring import MetricSpec, SampleResult, Scorer
@@ -151,6 +152,7 @@ def answer_task(
     logger.info("%s: %d of %d docs%s", task.name, len(shard), len(docs), f" (rank {group.rank} of {group.world_size})" if group.world_size > 1 else "")
     with _progress(task, len(shard)) as progress:
         requests = cached_requests(builder, docs, shard, run.cache_requests)  # built, or from --cache_requests
+        requests = refuse_unsupported_media(model, task.name, run.model, requests)
         answered = run_inference(model, request_type, requests, progress, cache)
     if cache is not None:
         asked = len(answered.responses) - answered.from_store

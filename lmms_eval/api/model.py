@@ -65,5 +65,11 @@ class Model(ABC):
         method = getattr(type(self), request_type.value)
         return method is not getattr(Model, request_type.value)
 
+    def accepts(self, kind: str) -> bool:
+        """Whether this backend can take media of this kind (`image`, `video`, `audio`).
+        Checked on a task's first request, so a task it cannot take fails before any
+        request is sent. Backends that take only some kinds override it."""
+        return True
+
     def close(self) -> None:
         """Release clients or weights once inference is over."""

@@ -29,6 +29,9 @@ class AnthropicMessages(OpenAIChat):
         # sent only when asked, for the older models and proxies that take them.
         self.send_sampling = bool(send_sampling)
 
+    def accepts(self, kind: str) -> bool:
+        return kind != "audio"  # the Messages API takes images (and videos as their frames), no audio
+
     def _headers(self) -> dict[str, str]:
         headers = {"anthropic-version": API_VERSION}
         if self.api_key:

@@ -30,6 +30,9 @@ class HFCausalLM(TransformersBackend):
     def tokenizer(self) -> Any:
         return self._tokenizer
 
+    def accepts(self, kind: str) -> bool:
+        return False  # text only
+
     def encode(self, requests: list[Request], padding_side: str) -> dict[str, Any]:
         texts, special_tokens = [], True
         for request in requests:

@@ -52,6 +52,10 @@ class HFVisionLanguageModel(TransformersBackend):
     def tokenizer(self) -> Any:
         return self.processor.tokenizer
 
+    def accepts(self, kind: str) -> bool:
+        """What the checkpoint's processor has a sub-processor for."""
+        return getattr(self.processor, _SUBPROCESSOR[kind], None) is not None if kind in _SUBPROCESSOR else False
+
     def encode(self, requests: list[Request], padding_side: str) -> dict[str, Any]:
         """The chat template renders each conversation; the processor expands image
         placeholders into image tokens and makes the pixel tensors."""
@@ -70,6 +74,10 @@ class HFVisionLanguageModel(TransformersBackend):
                 processor_kwargs=processor_kwargs,
             )
         )
+
+
+# The processor part that takes each media kind.
+_SUBPROCESSOR = {"image": "image_processor", "video": "video_processor", "audio": "feature_extractor"}
 
 
 def _as_messages(request: Request) -> ChatMessages:

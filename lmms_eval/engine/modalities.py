@@ -1,0 +1,45 @@
+"""Refuse a task before its first request when the model cannot take the media it sends.
+
+Tasks do not declare their modalities, so the first request that is built tells: the
+kinds of its media parts (image, video, audio). A backend says what it takes through
+`Model.accepts(kind)`. One ModelError (exit 2) naming task, model and modality beats a
+run of failed requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from itertools import chain
+from typing import Any
+
+from lmms_eval.api.media import media_kind
+from lmms_eval.api.model import Model
+from lmms_eval.api.request import Request
+from lmms_eval.errors import ModelError
+
+# Built items looked at, at most, to find the first request with media: docs whose inputs
+# failed or requests still pending (from --cache_requests) come before it now and then.
+_PEEK_LIMIT = 64
+
+
+def request_media_kinds(request: Request) -> list[str]:
+    """The kinds of a request's media, in order (chat parts, or a simple model's visuals)."""
+    if request.is_chat:
+        return [part.type for message in request.context for part in message.content if part.type != "text"]  # type: ignore[union-attr]
+    return [media_kind(item) for item in request.visuals]
+
+
+def refuse_unsupported_media(model: Model, task: str, model_name: str, requests: Iterable[Any]) -> Iterator[Any]:
+    """The same stream, after checking its first built request's media against the model."""
+    source = iter(requests)
+    looked_at: list[Any] = []
+    for item in source:
+        looked_at.append(item)
+        if isinstance(item, Request):
+            for kind in request_media_kinds(item):
+                if not model.accepts(kind):
+                    raise ModelError(f"task {task} sends {kind}, which model '{model_name}' ({model.identity}) cannot take")
+            break
+        if len(looked_at) >= _PEEK_LIMIT:
+            break
+    return chain(looked_at, source)

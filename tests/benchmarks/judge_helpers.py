@@ -5,6 +5,8 @@ judge stage runs it."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from lmms_eval.judge import JudgeSpec
@@ -46,3 +48,64 @@ def judge_prompts(server: OracleServer) -> list[str]:
         content = body["messages"][-1]["content"]
         texts.append(content if isinstance(content, str) else "".join(part.get("text", "") for part in content))
     return texts
+
+
+# --- one CLI run with a judge ----------------------------------------------------------------
+
+
+@dataclass
+class JudgedRun:
+    code: int
+    results: dict[str, Any] | None  # None when the run wrote no results
+    output: Path
+    judge: OracleServer  # stopped; its counters and bodies stay readable
+    bodies: list[dict[str, Any]]  # the evaluated model's requests
+
+    def samples(self, task: str) -> list[dict[str, Any]]:
+        from benchmark_helpers import read_samples
+
+        return read_samples(self.output, task)
+
+    def scores(self, task: str) -> dict[str, Any]:
+        assert self.results is not None
+        return self.results["results"][task]
+
+
+def run_judged(
+    tmp_path: Path,
+    task: str,
+    folder: Path,
+    model_canned: Mapping[str, str],
+    judge_canned: Mapping[str, str],
+    *extra: str,
+    judge_fault: FaultPlan | None = None,
+    output_name: str = "out",
+) -> JudgedRun:
+    """The CLI with one local oracle server as the evaluated model (`m`) and another as the
+    judge (`judge-model`, no retries)."""
+    from benchmark_helpers import read_results
+
+    from lmms_eval.cli.main import main
+
+    output = tmp_path / output_name
+    judge = OracleServer(model_name=JUDGE_MODEL, canned=dict(judge_canned), fault=judge_fault).start()
+    try:
+        with OracleServer(canned=dict(model_canned)) as server:
+            code = main(
+                [
+                    "--model", "openai",
+                    "--model_args", f"base_url={server.base_url},model=m,retry_base_delay=0.01",
+                    "--tasks", task,
+                    "--include_path", str(folder),
+                    "--output_path", str(output),
+                    "--log_samples",
+                    "--judge_model", "openai_compatible",
+                    "--judge_args", f"base_url={judge.base_url},model={JUDGE_MODEL},max_retries=0,retry_base_delay=0.01",
+                    *extra,
+                ]
+            )  # fmt: skip
+            bodies = list(server.bodies)
+    finally:
+        judge.stop()
+    found = list(output.glob("*/*_results.json"))
+    return JudgedRun(code, read_results(output) if found else None, output, judge, bodies)

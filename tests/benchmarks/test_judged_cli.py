@@ -274,3 +274,32 @@ def test_activitynetqa(tmp_path, hf_home):
     assert scores["activitynetqa_reviews,none"] == {"ok": 1, "out_of_range": 1, "unparsable": 1, "judge_failed": 0}
     assert (hf_home / "activitynetqa" / "all_test" / "v_clip1.mp4").exists()
     assert judge_entry(run, "activitynetqa")["max_tokens"] == 64
+
+
+def test_hallusion_bench_rejudged_by_rescore(tmp_path):
+    """`rescore --judge_model` re-judges the logged answers with another judge, without the model."""
+    import json
+
+    from lmms_eval.cli.main import main
+    from lmms_eval.testing.server import OracleServer
+
+    rows = [{"category": c, "subcategory": "chart", "visual_input": "1", "set_id": s, "figure_id": f, "sample_note": "", "question_id": q,
+             "question": f"[h{n}] Is the bar higher than 5?", "gt_answer_details": "It is higher.", "gt_answer": "1",
+             "filename": f"{c}/chart/{s}_{f}.png", "image": solid_image(n)}
+            for n, (c, s, f, q, *_r) in enumerate(HALLUSION)]  # fmt: skip
+    folder = tmp_path / "tasks"
+    data = write_parquet(folder / "data" / "image.parquet", rows, HALLUSION_FEATURES)
+    user_task(folder, "hallusion_bench_image", "hallusion_bench/hallusion_bench_image.yaml", "image", data)
+    model = {f"[h{n}]": row[4] for n, row in enumerate(HALLUSION)}
+    run = run_judged(tmp_path, "hallusion_bench_image", folder, model, {row[4].split("]")[0] + "]": row[5] for row in HALLUSION})
+    assert run.code == 0 and run.scores("hallusion_bench_image")["aAcc,none"] == 50.0
+    with OracleServer(model_name="judge-b", canned={"Prediction answer:": "correct"}) as other:
+        judge_args = f"base_url={other.base_url},model=judge-b,max_retries=0"
+        code = main(["rescore", str(run.output), "--include_path", str(folder), "--output_path", str(tmp_path / "rescored"),
+                     "--judge_model", "openai_compatible", "--judge_args", judge_args])  # fmt: skip
+        asked = other.chat_requests
+    assert code == 0 and asked == 4
+    [path] = list((tmp_path / "rescored").glob("**/*_results.json"))
+    results = json.loads(path.read_text())
+    assert results["results"]["hallusion_bench_image"]["aAcc,none"] == 100.0
+    assert results["judges"]["hallusion_bench_image"]["model"] == "judge-b"

@@ -42,6 +42,7 @@ def build_results(evaluation: Evaluation, only_task: str | None = None) -> dict[
         "higher_is_better": {name: {spec.name: spec.higher_is_better for spec in task_run.metrics} for name, task_run in runs.items()},
         "n-samples": {name: {"original": task_run.doc_count, "effective": len(task_run.doc_ids)} for name, task_run in runs.items()},
         "requests": {name: _request_summary(task_run) for name, task_run in runs.items()},
+        "media_sampling": {name: task_run.answered.video_sampling for name, task_run in runs.items() if task_run.answered.video_sampling},
         "throughput": {name: throughput_entry(evaluation, task_run) for name, task_run in runs.items()},  # differs run to run, like date
         "judges": {name: _judge_entry(evaluation, name) for name in runs if name in evaluation.judges},
         "config": {

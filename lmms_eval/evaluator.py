@@ -17,7 +17,7 @@ from lmms_eval.config import RunConfig
 from lmms_eval.engine.aggregate import MetricKey, Score, aggregate_group, aggregate_task
 from lmms_eval.engine.distributed import ProcessGroup
 from lmms_eval.engine.inference import ResponseCache, TaskResponses, run_inference
-from lmms_eval.engine.modalities import refuse_unsupported_media
+from lmms_eval.engine.modalities import refuse_unsupported_media, task_video_sampling
 from lmms_eval.engine.request_cache import cached_requests
 from lmms_eval.engine.requests import DocWindow, RequestBuilder
 from lmms_eval.engine.scoring import MetricSpec, SampleResult, Scorer
@@ -153,7 +153,8 @@ def answer_task(
     with _progress(task, len(shard)) as progress:
         requests = cached_requests(builder, docs, shard, run.cache_requests)  # built, or from --cache_requests
         requests = refuse_unsupported_media(model, task.name, run.model, requests)
-        answered = run_inference(model, request_type, requests, progress, cache)
+        sampling = task_video_sampling(model, task.name, task.prompt_kwargs)
+        answered = run_inference(model, request_type, requests, progress, cache, video_sampling=sampling)
     if cache is not None:
         asked = len(answered.responses) - answered.from_store
         logger.info("%s: %d answers from the store, %d asked", task.name, answered.from_store, asked)

@@ -30,6 +30,9 @@ class Model(ABC):
     #: Constructor arguments that change how requests travel, never what is answered
     #: (concurrency, timeouts, endpoints): left out of the identity stored answers are kept under.
     transport_args: ClassVar[tuple[str, ...]] = ()
+    #: How this backend samples videos (a lmms_eval.media.sampling.VideoSampling built from
+    #: its model_args); None for backends that sample none. `use_task_kwargs` adjusts it per task.
+    video_sampling: Any = None
     #: The API vendor whose list prices apply (a key of lmms_eval.pricing.PRICE_TABLE), if any.
     provider: ClassVar[str | None] = None
 
@@ -64,6 +67,17 @@ class Model(ABC):
     def supports(self, request_type: RequestType) -> bool:
         method = getattr(type(self), request_type.value)
         return method is not getattr(Model, request_type.value)
+
+    def use_task_kwargs(self, task_kwargs: Any) -> Any:
+        """Sample the next task's videos with its resolved `lmms_eval_specific_kwargs` on top
+        of model_args (the task's keys win); returns the spec now in force, or None. The
+        evaluator answers one task at a time, so the spec holds for that task's requests."""
+        if self.video_sampling is None:
+            return None
+        if not hasattr(self, "_model_args_sampling"):
+            self._model_args_sampling = self.video_sampling
+        self.video_sampling = self._model_args_sampling.for_task(task_kwargs)
+        return self.video_sampling
 
     def accepts(self, kind: str) -> bool:
         """Whether this backend can take media of this kind (`image`, `video`, `audio`).

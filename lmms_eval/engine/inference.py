@@ -6,15 +6,20 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from lmms_eval.api.model import Model
 from lmms_eval.api.request import Origin, Request, RequestType
 from lmms_eval.api.response import Failure, FailureKind, Response, Usage
 from lmms_eval.engine.request_cache import PendingRequest
+from lmms_eval.engine.modalities import has_video
 from lmms_eval.engine.requests import UnbuiltDoc
 from lmms_eval.engine.throughput import Stopwatch, Throughput
 from lmms_eval.store.identity import ModelIdentity, is_reusable
 from lmms_eval.store.sqlite import ResponseStore
+
+if TYPE_CHECKING:
+    from lmms_eval.media.sampling import VideoSampling
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +32,8 @@ class TaskResponses:
     prompts: dict[int, object] = field(default_factory=dict)
     from_store: int = 0  # answers reused from the response store rather than asked
     throughput: Throughput = field(default_factory=Throughput)
+    sends_video: bool = False  # some request carried a video
+    video_sampling: dict[str, Any] | None = None  # the spec its videos were sampled with (results JSON)
 
     @classmethod
     def merge(cls, parts: list[TaskResponses]) -> TaskResponses:
@@ -39,6 +46,8 @@ class TaskResponses:
             merged.prompts.update(part.prompts)
             merged.from_store += part.from_store
         merged.throughput = Throughput.merge([part.throughput for part in parts])
+        merged.sends_video = any(part.sends_video for part in parts)
+        merged.video_sampling = next((part.video_sampling for part in parts if part.video_sampling), None)
         return merged
 
     def add(self, response: Response) -> None:
@@ -85,13 +94,15 @@ def run_inference(
     requests: Iterable[Request | UnbuiltDoc | PendingRequest],
     progress: object | None = None,
     cache: ResponseCache | None = None,
+    video_sampling: VideoSampling | None = None,
 ) -> TaskResponses:
     """Dispatch requests to the model method for their type and collect the responses.
 
     With a cache, stored answers are used instead of asking, and every new answer that
     may be reused is stored the moment it arrives. A request the backend never answered
     is recorded as a failure rather than lost, and so is a doc whose requests could not be
-    built (`bad_input`: never sent, never stored).
+    built (`bad_input`: never sent, never stored). `video_sampling`, the spec the model
+    samples this task's videos with, is recorded when a request carried a video.
     """
     collected = TaskResponses()
     asked: dict[Origin, _Asked] = {}
@@ -111,6 +122,8 @@ def run_inference(
         if (origin.doc_id, origin.index) not in collected.responses:
             collected.add(Response.failed(request, FailureKind.BACKEND, "the backend returned no response"))
     collected.throughput = stopwatch.stop()
+    if video_sampling is not None and collected.sends_video:
+        collected.video_sampling = video_sampling.as_record()
     return collected
 
 
@@ -132,6 +145,7 @@ def _uncached(
         if isinstance(request, PendingRequest):  # from --cache_requests, media not loaded
             stored = cache.lookup(request) if cache is not None else None  # type: ignore[arg-type]
             if stored is not None:
+                collected.sends_video = collected.sends_video or has_video(request)
                 _from_store(request, stored, collected, progress)
                 continue
             request = request.build()  # it must be sent: the doc is rendered again
@@ -139,6 +153,7 @@ def _uncached(
             collected.add(Response(key=request.key, origin=request.origin, failure=Failure(FailureKind.BAD_INPUT, request.reason, attempts=0)))
             _advance(progress, failed=True)
             continue
+        collected.sends_video = collected.sends_video or has_video(request)
         stored = cache.lookup(request) if cache is not None else None
         if stored is not None:
             _from_store(request, stored, collected, progress)

@@ -15,7 +15,7 @@ from typing import Any
 from lmms_eval.api.media import media_kind
 from lmms_eval.api.model import Model
 from lmms_eval.api.request import Request
-from lmms_eval.errors import ModelError
+from lmms_eval.errors import ConfigError, ModelError
 
 # Built items looked at, at most, to find the first request with media: docs whose inputs
 # failed or requests still pending (from --cache_requests) come before it now and then.
@@ -27,6 +27,25 @@ def request_media_kinds(request: Request) -> list[str]:
     if request.is_chat:
         return [part.type for message in request.context for part in message.content if part.type != "text"]  # type: ignore[union-attr]
     return [media_kind(item) for item in request.visuals]
+
+
+def has_video(request: Any) -> bool:
+    """Whether a request (or a pending one from --cache_requests, by its prompt) carries a video."""
+    if isinstance(request, Request):
+        return "video" in request_media_kinds(request)
+    prompt = getattr(request, "prompt", None)
+    return isinstance(prompt, list) and any(
+        isinstance(part, dict) and part.get("type") == "video" for message in prompt for part in message.get("content", [])
+    )
+
+
+def task_video_sampling(model: Model, task: str, task_kwargs: Any) -> Any:
+    """The spec the model samples this task's videos with: its model_args' spec with the
+    task's resolved lmms_eval_specific_kwargs on top (None for a backend that samples none)."""
+    try:
+        return model.use_task_kwargs(task_kwargs)
+    except ValueError as error:
+        raise ConfigError(f"task {task}: lmms_eval_specific_kwargs: {error}") from None
 
 
 def refuse_unsupported_media(model: Model, task: str, model_name: str, requests: Iterable[Any]) -> Iterator[Any]:

@@ -55,6 +55,13 @@ class VideoSampling:
                     values[key] = value
         return cls(**_typed(values))
 
+    def for_task(self, task_kwargs: Any) -> VideoSampling:
+        """This spec (from model_args) with a task's sampling keys on top: the task's
+        `lmms_eval_specific_kwargs` entry is written for this model and this task, so its
+        keys win. A task without such keys (or with prompt kwargs that are not a mapping)
+        leaves the spec as it is."""
+        return VideoSampling.from_kwargs(self.as_record(), task_kwargs if isinstance(task_kwargs, Mapping) else None)
+
     def with_clip(self, start_time: float | None, end_time: float | None) -> VideoSampling:
         """The same spec limited to a dataset's clip bounds."""
         return replace(self, start_time=start_time, end_time=end_time)

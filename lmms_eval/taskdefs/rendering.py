@@ -97,6 +97,8 @@ def _media_columns(docs: Any) -> _MediaColumns | None:
         for name in images:
             undecoded = undecoded.cast_column(name, datasets.Image(decode=False))
     columns = _MediaColumns(audio, images if undecoded is not None else (), undecoded)
+    for key in [key for key, (ref, _) in _MEDIA_COLUMNS.items() if ref() is None]:
+        del _MEDIA_COLUMNS[key]  # a freed dataset's view of its tables goes with it
     try:
         _MEDIA_COLUMNS[id(docs)] = (weakref.ref(docs), columns)
     except TypeError:  # an object without weak references: asked again next time

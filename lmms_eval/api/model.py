@@ -79,6 +79,11 @@ class Model(ABC):
         self.video_sampling = self._model_args_sampling.for_task(task_kwargs)
         return self.video_sampling
 
+    def wants_frames(self) -> bool:
+        """Whether this backend sends videos as the media layer's sampled frames (then the
+        engine decodes them ahead of it). Backends that send videos whole override it."""
+        return self.video_sampling is not None
+
     def accepts(self, kind: str) -> bool:
         """Whether this backend can take media of this kind (`image`, `video`, `audio`).
         Checked on a task's first request, so a task it cannot take fails before any

@@ -12,6 +12,7 @@ from lmms_eval.api.model import Model
 from lmms_eval.api.request import Origin, Request, RequestType
 from lmms_eval.api.response import Failure, FailureKind, Response, Usage
 from lmms_eval.engine.request_cache import PendingRequest
+from lmms_eval.engine.media_prefetch import decode_ahead
 from lmms_eval.engine.modalities import has_video
 from lmms_eval.engine.requests import UnbuiltDoc
 from lmms_eval.engine.throughput import Stopwatch, Throughput
@@ -108,7 +109,8 @@ def run_inference(
     asked: dict[Origin, _Asked] = {}
     method = getattr(model, request_type.value)
     stopwatch = Stopwatch()
-    to_model = _uncached(requests, asked, collected, cache, progress, stopwatch)
+    unanswered = _uncached(requests, asked, collected, cache, progress, stopwatch)
+    to_model = decode_ahead(model, unanswered)  # videos decoded a few requests ahead of the backend
     for response in method(to_model):
         collected.add(response)
         if response.origin in asked:
@@ -116,7 +118,8 @@ def run_inference(
         if cache is not None and response.ok and asked[response.origin].reusable:
             cache.save(response)
         _advance(progress, failed=not response.ok)
-    for _ in to_model:  # requests a backend stopped reading before are unanswered too
+    to_model.close()  # stop decoding ahead
+    for _ in unanswered:  # requests a backend stopped reading before are unanswered too
         pass
     for origin, request in asked.items():
         if (origin.doc_id, origin.index) not in collected.responses:

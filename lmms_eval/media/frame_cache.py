@@ -76,8 +76,45 @@ class FrameCache:
             raise
 
 
+class DecodedAhead:
+    """Frames the prefetch pool decoded for requests not yet sent, handed over once.
+
+    Bounded: past `capacity` entries the oldest is dropped (a request that never reached
+    its backend's encoder leaves its entry behind; the backend would decode it again).
+    """
+
+    def __init__(self, capacity: int = 256) -> None:
+        import threading
+        from collections import OrderedDict
+
+        self.capacity = capacity
+        self._entries: OrderedDict[tuple[str, VideoSampling], DecodedVideo] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, video: str | os.PathLike[str], sampling: VideoSampling, decoded: DecodedVideo) -> None:
+        with self._lock:
+            self._entries[(os.fspath(video), sampling)] = decoded
+            while len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+
+    def take(self, video: str | os.PathLike[str], sampling: VideoSampling) -> DecodedVideo | None:
+        with self._lock:
+            return self._entries.pop((os.fspath(video), sampling), None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+#: What `lmms_eval.engine.media_prefetch` decoded ahead of the backend, for `load_frames`.
+DECODED_AHEAD = DecodedAhead()
+
+
 def load_frames(video: str | os.PathLike[str], sampling: VideoSampling, cache: FrameCache | None = None) -> DecodedVideo:
-    """The one entry point backends use: cached frames, or decode and remember them."""
+    """The one entry point backends use: frames decoded ahead, cached frames, or decode
+    (and remember) them."""
+    ahead = DECODED_AHEAD.take(video, sampling)
+    if ahead is not None:
+        return ahead
     if cache is None:
         return decode_video(video, sampling)
     cached = cache.get(video, sampling)

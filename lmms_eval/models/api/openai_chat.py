@@ -371,6 +371,9 @@ class OpenAIChat(Model):
             return _Retryable(kind, message, retry_after)
         return _Final(FailureKind.REJECTED, message)
 
+    def wants_frames(self) -> bool:
+        return not self.pass_video_url  # with pass_video_url the server samples the video itself
+
     def _conversation(self, request: Request) -> ChatMessages:
         """The request as chat messages, each video replaced by its sampled frames unless
         the server is to get it whole (`pass_video_url`)."""

@@ -1,0 +1,52 @@
+"""Decode a task's videos ahead of the backend, while it answers earlier requests.
+
+The request stream passes through `prefetch` (lmms_eval.media.prefetch): worker threads
+decode the videos of the next requests with the backend's own sampling spec and frame
+cache, and hand the frames to `load_frames` through `DECODED_AHEAD`, so the backend finds
+them decoded. At most `depth` requests are decoded ahead at a time: memory is bounded by
+the depth, not by the task. Requests without videos, and backends that send videos whole
+(`pass_video_url`) or sample none, pass straight through.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from lmms_eval.api.model import Model
+from lmms_eval.api.request import Request
+
+PREFETCH_WORKERS_ENV = "LMMS_EVAL_DECODE_WORKERS"
+
+
+def video_paths(request: Request) -> list[Any]:
+    if request.is_chat:
+        return [part.media for message in request.context for part in message.content if part.type == "video"]  # type: ignore[union-attr]
+    from lmms_eval.api.media import media_kind
+
+    return [item for item in request.visuals if media_kind(item) == "video"]
+
+
+def decode_ahead(model: Model, requests: Iterable[Request]) -> Iterator[Request]:
+    """The same requests in the same order, their videos decoded a few requests ahead."""
+    sampling = model.video_sampling if model.wants_frames() else None
+    if sampling is None:
+        for request in requests:  # not `yield from`: closing this stream must leave `requests` open
+            yield request
+        return
+    from lmms_eval.media.frame_cache import DECODED_AHEAD, load_frames
+    from lmms_eval.media.prefetch import prefetch
+
+    cache = getattr(model, "frame_cache", None)
+
+    def load(request: Request) -> None:
+        for video in video_paths(request):
+            try:
+                DECODED_AHEAD.put(video, sampling, load_frames(video, sampling, cache))
+            except (ValueError, OSError):  # the backend meets the same error and fails that request alone
+                return
+
+    workers = int(os.environ.get(PREFETCH_WORKERS_ENV) or 0) or None
+    for request, _ in prefetch(requests, load, workers=workers):
+        yield request

@@ -136,3 +136,26 @@ def test_judge_scoring_that_is_not_a_judge_scoring_is_one_error(oracle, start_or
     error = capsys.readouterr().err
     assert "judge_scoring" in error and "JudgeScoring" in error and "int" in error
     assert oracle.chat_requests == 0
+
+
+def test_rounds_average_and_spread() -> None:
+    from lmms_eval.engine.aggregate import Score
+    from lmms_eval.judge.stage import mean_scores, spread
+
+    rounds = [
+        {("score", "none"): Score(30.0, 1.0, 4), ("parts", "none"): Score({"a": 1.0, "b": 2.0}, None, 4)},
+        {("score", "none"): Score(34.0, 3.0, 4), ("parts", "none"): Score({"a": 3.0, "b": 2.0}, None, 4)},
+    ]
+    combined = mean_scores(rounds)
+    assert combined[("score", "none")] == Score(32.0, 2.0, 4)
+    assert combined[("parts", "none")].value == {"a": 2.0, "b": 2.0}
+    assert spread(rounds) == {"score,none": {"values": [30.0, 34.0], "mean": 32.0, "std": pytest.approx(2 ** 1.5), "min": 30.0, "max": 34.0}}
+
+
+def test_judge_scoring_needs_a_default_judge_model() -> None:
+    from lmms_eval.errors import TaskConfigError
+    from lmms_eval.taskdefs.config import TaskConfig
+
+    raw = {"task": "t", "dataset_path": "parquet", "test_split": "test", "doc_to_text": "q", "judge_scoring": "x"}
+    with pytest.raises(TaskConfigError, match="gpt_eval_model_name"):
+        TaskConfig.from_dict(raw, "t.yaml")

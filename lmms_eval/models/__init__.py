@@ -15,6 +15,7 @@ MODELS.add_lazy("huggingface", "lmms_eval.models.hf.vlm:HFVisionLanguageModel", 
 MODELS.add_lazy("qwen2_5_vl", "lmms_eval.models.hf.vlm:Qwen2VL", "qwen2_vl", "qwen3_vl")
 MODELS.add_lazy("gemma3", "lmms_eval.models.hf.vlm:Gemma3")
 MODELS.add_lazy("qwen2_audio", "lmms_eval.models.hf.audio_lm:Qwen2Audio")
+MODELS.add_lazy("qwen2_5_omni", "lmms_eval.models.hf.omni:Qwen2_5Omni")
 MODELS.add_lazy("hf", "lmms_eval.models.hf.causal_lm:HFCausalLM")
 MODELS.add_lazy("vllm", "lmms_eval.models.servers.engines:VLLMModel")
 MODELS.add_lazy("sglang", "lmms_eval.models.servers.engines:SGLangModel")

@@ -56,11 +56,19 @@ class HFVisionLanguageModel(TransformersBackend):
         """What the checkpoint's processor has a sub-processor for."""
         return getattr(self.processor, _SUBPROCESSOR[kind], None) is not None if kind in _SUBPROCESSOR else False
 
+    def prepare_messages(self, messages: ChatMessages) -> ChatMessages:
+        """A family's changes to the media before the processor sees them (none here)."""
+        return messages
+
+    def processor_call_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments a family's processor needs on every call (none here)."""
+        return {}
+
     def encode(self, requests: list[Request], padding_side: str) -> dict[str, Any]:
         """The chat template renders each conversation; the processor expands image
         placeholders into image tokens and makes the pixel tensors."""
-        decoded = [decode_videos(_as_messages(request), self.video_sampling, self.frame_cache) for request in requests]
-        processor_kwargs: dict[str, Any] = {"padding": True, **video_processor_kwargs(decoded)}
+        decoded = [decode_videos(self.prepare_messages(_as_messages(request)), self.video_sampling, self.frame_cache) for request in requests]
+        processor_kwargs: dict[str, Any] = {"padding": True, **self.processor_call_kwargs(), **video_processor_kwargs(decoded)}
         if "video_metadata" in processor_kwargs:
             processor_kwargs.update(self.video_kwargs)
         self.processor.tokenizer.padding_side = padding_side

@@ -30,7 +30,8 @@ def video_paths(request: Request) -> list[Any]:
 
 def decode_ahead(model: Model, requests: Iterable[Request]) -> Iterator[Request]:
     """The same requests in the same order, their videos decoded a few requests ahead."""
-    sampling = model.video_sampling if model.wants_frames() else None
+    wants_frames = getattr(model, "wants_frames", None)  # a backend need not subclass Model
+    sampling = getattr(model, "video_sampling", None) if wants_frames is not None and wants_frames() else None
     if sampling is None:
         for request in requests:  # not `yield from`: closing this stream must leave `requests` open
             yield request

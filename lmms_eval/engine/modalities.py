@@ -42,21 +42,25 @@ def has_video(request: Any) -> bool:
 def task_video_sampling(model: Model, task: str, task_kwargs: Any) -> Any:
     """The spec the model samples this task's videos with: its model_args' spec with the
     task's resolved lmms_eval_specific_kwargs on top (None for a backend that samples none)."""
+    use_task_kwargs = getattr(model, "use_task_kwargs", None)  # a backend need not subclass Model
+    if use_task_kwargs is None:
+        return None
     try:
-        return model.use_task_kwargs(task_kwargs)
+        return use_task_kwargs(task_kwargs)
     except ValueError as error:
         raise ConfigError(f"task {task}: lmms_eval_specific_kwargs: {error}") from None
 
 
 def refuse_unsupported_media(model: Model, task: str, model_name: str, requests: Iterable[Any]) -> Iterator[Any]:
-    """The same stream, after checking its first built request's media against the model."""
+    """The same stream, after checking its first built request's media against the model
+    (a backend without `accepts`, one that does not subclass Model, is taken at its word)."""
     source = iter(requests)
     looked_at: list[Any] = []
     for item in source:
         looked_at.append(item)
         if isinstance(item, Request):
             for kind in request_media_kinds(item):
-                if not model.accepts(kind):
+                if not getattr(model, "accepts", lambda kind: True)(kind):
                     raise ModelError(f"task {task} sends {kind}, which model '{model_name}' ({model.identity}) cannot take")
             break
         if len(looked_at) >= _PEEK_LIMIT:

@@ -69,3 +69,13 @@ def test_each_task_samples_with_its_own_spec_and_records_it(tmp_path, monkeypatc
         "clips_tuned": {"max_frames_num": 5, "fps": 4.0},
         "clips_plain": {"max_frames_num": 2},
     }
+
+
+def test_engine_backends_take_the_task_spec_too():
+    from lmms_eval.models.servers.engines import VLLMModel, engine_media
+
+    model = VLLMModel.__new__(VLLMModel)  # vLLM is not installed here: only the media part is built
+    model.media = engine_media(8, None, None, pass_video_url=False, use_frame_cache=False)
+    assert model.use_task_kwargs({"max_frames_num": 3}).max_frames_num == 3
+    assert model.media.sampling == VideoSampling(max_frames_num=3) and model.wants_frames()
+    assert model.use_task_kwargs(None) == VideoSampling(max_frames_num=8)  # the next task starts from model_args

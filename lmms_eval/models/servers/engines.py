@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lmms_eval.api.messages import ChatMessages, to_hf, to_openai, wav_base64
@@ -112,6 +112,23 @@ class _EngineBackend(Model):
     @property
     def identity(self) -> str:
         return self.pretrained
+
+    # The media layer's view of this backend (Model.use_task_kwargs, decoding ahead): the
+    # sampling spec lives in `self.media`, so a task's spec replaces it there.
+    @property
+    def video_sampling(self) -> VideoSampling:  # type: ignore[override]
+        return self.media.sampling
+
+    @video_sampling.setter
+    def video_sampling(self, sampling: VideoSampling) -> None:
+        self.media = replace(self.media, sampling=sampling)
+
+    @property
+    def frame_cache(self) -> FrameCache | None:
+        return self.media.frame_cache
+
+    def wants_frames(self) -> bool:
+        return not self.media.keep_videos
 
     def generate_until(self, requests: Iterable[Request]) -> Iterator[Response]:
         for window in windows(requests, WINDOW):

@@ -1,6 +1,6 @@
 """VoiceBench, the rule-scored subsets: the official multiple-choice reader and its seeded
-fallback, the AdvBench refusal list, BBH's per-task rules, IFEval's four levels; one CLI run of the `voicebench`
-group over generated speech-like clips, replies chosen by the clip the server receives."""
+fallback, the AdvBench refusal list, BBH's per-task rules, IFEval's four levels; one CLI run of the rule-scored
+subsets over generated clips, replies chosen by the clip the server receives."""
 
 from __future__ import annotations
 
@@ -105,14 +105,18 @@ def clip() -> tuple[dict, int]:
 
 
 def replies_by_clip(monkeypatch, replies: dict[int, str]) -> None:
-    """The oracle answers each request with the reply of the clip it carries."""
+    """The oracle answers each request that carries a clip with that clip's reply; requests
+    without one (a judge's) get the server's own canned replies."""
     import soundfile
 
     original = oracle._completion
 
     def completion(body, number, canned=None):
-        [audio] = [part for part in body["messages"][-1]["content"] if part.get("type") == "input_audio"]
-        frames = soundfile.info(io.BytesIO(base64.b64decode(audio["input_audio"]["data"]))).frames
+        content = body["messages"][-1]["content"]
+        audio = [part for part in content if isinstance(part, dict) and part.get("type") == "input_audio"] if isinstance(content, list) else []
+        if not audio:
+            return original(body, number, canned)
+        frames = soundfile.info(io.BytesIO(base64.b64decode(audio[0]["input_audio"]["data"]))).frames
         return original(body, number, {"": replies[frames]})  # "" is in every prompt
 
     monkeypatch.setattr(oracle, "_completion", completion)
@@ -198,12 +202,15 @@ def write_subsets(folder, replies: dict[int, str]) -> None:
     user_task(folder, "voicebench_ifeval", "voicebench/voicebench_ifeval.yaml", "test", "data/ifeval.parquet")
 
 
-def test_voicebench_group_through_the_cli(tmp_path, monkeypatch):
+RULE_SCORED = "voicebench_advbench,voicebench_bbh,voicebench_ifeval,voicebench_mmsu,voicebench_openbookqa"
+
+
+def test_rule_scored_subsets_through_the_cli(tmp_path, monkeypatch):
     folder, output = tmp_path / "tasks", tmp_path / "out"
     replies: dict[int, str] = {}
     write_subsets(folder, replies)
     replies_by_clip(monkeypatch, replies)
-    assert evaluate("voicebench", folder, output, {}) == 0
+    assert evaluate(RULE_SCORED, folder, output, {}) == 0
     written = read_results(output)
     results, groups = written["results"], written["groups"]
 
@@ -219,7 +226,6 @@ def test_voicebench_group_through_the_cli(tmp_path, monkeypatch):
     # the group pools all 13 questions: biology's 2, and A right in the 5 odd-numbered domains
     assert groups["voicebench_mmsu"]["accuracy,none"] == pytest.approx(100 * 7 / 13)
     assert groups["voicebench_mmsu"]["failure rate,none"] == pytest.approx(0.0)
-    assert "voicebench" not in groups  # no combined score, as in lmms-eval
 
     assert results["voicebench_advbench"]["accuracy,none"] == pytest.approx(100 * 3 / 4)
 
@@ -239,3 +245,43 @@ def test_voicebench_group_through_the_cli(tmp_path, monkeypatch):
     [message] = sample["prompt"]
     assert [part["type"] for part in message["content"]] == ["audio", "text"]
     assert message["content"][-1]["text"] == "Please listen to the audio and provide your response."
+
+
+# --- the judged subsets, with the local server as model and judge --------------------------
+
+OPEN = [("Tell me a fun fact.", "[m0] Octopuses have three hearts.", "5"), ("Plan my day.", "[m1] Wake up early.", "Score: 4.5"), ("Say hi.", "[m2] Hello!", "great")]
+SD_QA = [("Capital of France?", "Paris", "[s0] Paris", "Yes"), ("Two plus two?", "four", "[s1] five", "No")]
+
+
+def test_judged_subsets_through_the_cli(tmp_path, monkeypatch):
+    from judge_helpers import run_judged
+
+    folder, replies = tmp_path / "tasks", {}
+    rows = []
+    for transcript, reply, _ in OPEN:
+        audio, frames = clip()
+        replies[frames] = reply
+        rows.append({"audio": audio, "prompt": transcript})
+    open_features = datasets.Features({"audio": datasets.Audio(), "prompt": datasets.Value("string")})
+    write_audio_parquet(folder / "data" / "alpacaeval.parquet", rows, open_features)
+    user_task(folder, "voicebench_alpacaeval", "voicebench/voicebench_alpacaeval.yaml", "test", "data/alpacaeval.parquet")
+    rows = []
+    for transcript, reference, reply, _ in SD_QA:
+        audio, frames = clip()
+        replies[frames] = reply
+        rows.append({"audio": audio, "prompt": transcript, "reference": reference})
+    write_audio_parquet(folder / "data" / "sdqa.parquet", rows, MCQ_FEATURES)
+    user_task(folder, "voicebench_sd-qa_usa", "voicebench/voicebench_sd-qa_usa.yaml", "usa", "data/sdqa.parquet")
+    replies_by_clip(monkeypatch, replies)
+
+    judge_replies = {reply.split("]")[0] + "]": verdict for _, reply, verdict in OPEN}
+    judge_replies.update({reply.split("]")[0] + "]": verdict for *_, reply, verdict in SD_QA})
+    run = run_judged(tmp_path, "voicebench_alpacaeval,voicebench_sd-qa_usa", folder, {}, judge_replies)
+    assert run.code == 0
+    # ratings: 5, the first number 4.5, none -> 0 (three equal samples each)
+    assert run.scores("voicebench_alpacaeval")["llm_as_judge_eval,none"] == pytest.approx((5 + 4.5 + 0) / 3)
+    assert run.scores("voicebench_alpacaeval")["judge_readings,none"] == {"rated": 3, "unreadable_ratings": 3}
+    assert run.scores("voicebench_sd-qa_usa")["gpt4_score,none"] == pytest.approx(1 / 2)
+    judges = run.results["judges"]
+    assert judges["voicebench_alpacaeval"]["calls"] == 9 and judges["voicebench_sd-qa_usa"]["calls"] == 6
+    assert judges["voicebench_alpacaeval"]["model"] == "judge-model" and judges["voicebench_alpacaeval"]["temperature"] == 0.5

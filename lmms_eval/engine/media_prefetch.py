@@ -36,7 +36,7 @@ def decode_ahead(model: Model, requests: Iterable[Request]) -> Iterator[Request]
         for request in requests:  # not `yield from`: closing this stream must leave `requests` open
             yield request
         return
-    from lmms_eval.media.frame_cache import DECODED_AHEAD, load_frames
+    from lmms_eval.media.frame_cache import DECODED_AHEAD, read_frames
     from lmms_eval.media.prefetch import prefetch
 
     cache = getattr(model, "frame_cache", None)
@@ -44,7 +44,7 @@ def decode_ahead(model: Model, requests: Iterable[Request]) -> Iterator[Request]
     def load(request: Request) -> None:
         for video in video_paths(request):
             try:
-                DECODED_AHEAD.put(video, sampling, load_frames(video, sampling, cache))
+                DECODED_AHEAD.put(video, sampling, read_frames(video, sampling, cache))
             except (ValueError, OSError):  # the backend meets the same error and fails that request alone
                 return
 

@@ -77,10 +77,12 @@ class FrameCache:
 
 
 class DecodedAhead:
-    """Frames the prefetch pool decoded for requests not yet sent, handed over once.
+    """Frames the prefetch pool decoded for requests not yet sent, handed over once per put.
 
-    Bounded: past `capacity` entries the oldest is dropped (a request that never reached
-    its backend's encoder leaves its entry behind; the backend would decode it again).
+    Several requests on one video (Video-MME asks three questions per clip) each put and
+    each take: the frames stay until the last take. Bounded: past `capacity` videos the
+    oldest is dropped (a request that never reached its backend's encoder leaves its entry
+    behind; a backend that misses an entry just decodes again).
     """
 
     def __init__(self, capacity: int = 256) -> None:
@@ -88,18 +90,27 @@ class DecodedAhead:
         from collections import OrderedDict
 
         self.capacity = capacity
-        self._entries: OrderedDict[tuple[str, VideoSampling], DecodedVideo] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, VideoSampling], list] = OrderedDict()  # [frames, takes left]
         self._lock = threading.Lock()
 
     def put(self, video: str | os.PathLike[str], sampling: VideoSampling, decoded: DecodedVideo) -> None:
+        key = (os.fspath(video), sampling)
         with self._lock:
-            self._entries[(os.fspath(video), sampling)] = decoded
+            entry = self._entries.setdefault(key, [decoded, 0])
+            entry[1] += 1
             while len(self._entries) > self.capacity:
                 self._entries.popitem(last=False)
 
     def take(self, video: str | os.PathLike[str], sampling: VideoSampling) -> DecodedVideo | None:
+        key = (os.fspath(video), sampling)
         with self._lock:
-            return self._entries.pop((os.fspath(video), sampling), None)
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            entry[1] -= 1
+            if entry[1] <= 0:
+                del self._entries[key]
+            return entry[0]
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -113,8 +124,11 @@ def load_frames(video: str | os.PathLike[str], sampling: VideoSampling, cache: F
     """The one entry point backends use: frames decoded ahead, cached frames, or decode
     (and remember) them."""
     ahead = DECODED_AHEAD.take(video, sampling)
-    if ahead is not None:
-        return ahead
+    return ahead if ahead is not None else read_frames(video, sampling, cache)
+
+
+def read_frames(video: str | os.PathLike[str], sampling: VideoSampling, cache: FrameCache | None = None) -> DecodedVideo:
+    """Cached frames, or decode and remember them (what the prefetch pool does ahead)."""
     if cache is None:
         return decode_video(video, sampling)
     cached = cache.get(video, sampling)

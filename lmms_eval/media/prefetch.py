@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
-from lmms_eval.media.frame_cache import FrameCache, load_frames
+from lmms_eval.media.frame_cache import FrameCache, read_frames
 from lmms_eval.media.sampling import VideoSampling
 from lmms_eval.media.video import DecodedVideo
 
@@ -71,4 +71,4 @@ def prefetch_videos(
     depth: int | None = None,
 ) -> Iterator[tuple[str, DecodedVideo]]:
     """`prefetch` for a list of video paths sharing one spec, through the frame cache."""
-    return prefetch(videos, lambda video: load_frames(video, sampling, cache), workers=workers, depth=depth)
+    return prefetch(videos, lambda video: read_frames(video, sampling, cache), workers=workers, depth=depth)

@@ -63,3 +63,12 @@ def test_backends_that_sample_no_video_get_the_stream_untouched(clips):
     model = FrameCounter(None)
     run_inference(model, RequestType.GENERATE_UNTIL, _requests(clips))
     assert model.waiting == [0] * len(clips)
+
+
+def test_questions_on_one_video_each_find_its_frames(clips, monkeypatch):
+    monkeypatch.setenv("LMMS_EVAL_DECODE_WORKERS", "2")
+    model = FrameCounter(VideoSampling(max_frames_num=3))
+    same_clip = [Request(RequestType.GENERATE_UNTIL, Origin("clips", i), f"Question {i}?", (clips[0],)) for i in range(3)]
+    run_inference(model, RequestType.GENERATE_UNTIL, same_clip)
+    assert model.found_ahead == [True, True, True]
+    assert len(DECODED_AHEAD) == 0

@@ -18,7 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 THUMBNAIL_SIDE = 96  # pixels, longest side
-THUMBNAIL_BUDGET_BYTES = 3 * 1024 * 1024  # all thumbnails of one page together, as base64 text
+THUMBNAIL_BUDGET_BYTES = 3 * 1024 * 1024  # all embedded media of one page together, as base64 text
+FRAMES_SHOWN = 16  # at most this many of a video's sent frames get a thumbnail
+AUDIO_RATE = 8000  # Hz: embedded audio is resampled to telephone quality...
+AUDIO_SECONDS = 10  # ...and cut to its first seconds, so one clip costs about 210 KB of base64
 _HISTOGRAM_BINS = 10
 _SHOWN_TEXT = 2000  # characters of a prompt or answer shown per sample
 
@@ -40,26 +43,49 @@ class Thumbnails:
     urls: dict[str, str] = field(default_factory=dict)
     used: int = 0
     skipped: int = 0  # images left out once the budget was spent
+    references: dict[str, str] = field(default_factory=dict)  # digest -> a video's or audio's file path (not budgeted)
 
     def add(self, digest: str, image: Any) -> None:
         if digest in self.urls:
             return
-        if self.full:
-            self.skipped += 1
-            return
-        encoded = _thumbnail_bytes(image)
+        encoded = None if self.full else _thumbnail_bytes(image)
+        self._store(digest, "image/jpeg", encoded)
+
+    def add_frames(self, digest: str, frames: list[Any]) -> None:
+        """Thumbnails of a video's frames as sent, under `<digest>:<n>` (n: the frame's place in
+        what was sent); at most FRAMES_SHOWN of them, spread evenly."""
+        shown = _spread(len(frames), FRAMES_SHOWN)
+        for place in shown:
+            key = f"{digest}:{place}"
+            if key not in self.urls:
+                self._store(key, "image/jpeg", None if self.full else _thumbnail_bytes(frames[place]))
+
+    def add_audio(self, digest: str, wav: bytes | None) -> None:
+        """A WAV clip (already cut to AUDIO_SECONDS at AUDIO_RATE), played by an <audio> element."""
+        if digest not in self.urls:
+            self._store(digest, "audio/wav", None if self.full else wav)
+
+    def _store(self, key: str, mime: str, encoded: bytes | None) -> None:
         if encoded is None:
+            self.skipped += int(self.full)  # not an image at all: nothing to embed, nothing skipped
             return
-        url = "data:image/jpeg;base64," + base64.b64encode(encoded).decode("ascii")
+        url = f"data:{mime};base64," + base64.b64encode(encoded).decode("ascii")
         if self.used + len(url) > self.budget:  # counted as written in the page (base64)
             self.skipped += 1
             return
         self.used += len(url)
-        self.urls[digest] = url
+        self.urls[key] = url
 
     @property
     def full(self) -> bool:
         return self.used >= self.budget - 1024  # no room left for even a small thumbnail
+
+
+def _spread(count: int, most: int) -> list[int]:
+    """Up to `most` indices of range(count), evenly spread, first and last included."""
+    if count <= most:
+        return list(range(count))
+    return sorted({round(i * (count - 1) / (most - 1)) for i in range(most)})
 
 
 def _thumbnail_bytes(image: Any) -> bytes | None:
@@ -96,18 +122,19 @@ def first_score(row: dict[str, Any]) -> Any:
 
 
 def render_report(runs: list[ReportRun], thumbnails: Thumbnails | None = None) -> str:
-    images = thumbnails.urls if thumbnails else {}
+    media = thumbnails or Thumbnails()
     body = [
         "<h1>lmms-eval report</h1>",
         _results_table(runs),
         _provenance(runs),
+        _task_provenance(runs),
         _plots(runs),
-        *(_sample_browser(run, task, rows, images) for run in runs for task, rows in run.samples.items()),
+        *(_sample_browser(run, task, rows, media) for run in runs for task, rows in run.samples.items()),
     ]
-    if thumbnails and thumbnails.skipped:
-        body.append(f"<p class=note>{thumbnails.skipped} images not embedded (thumbnail budget of {thumbnails.budget} bytes spent).</p>")
-    shown = set(re.findall(r'data-digest="([0-9a-f]+)"', "".join(body)))
-    used = {digest: url for digest, url in images.items() if digest in shown}
+    if media.skipped:
+        body.append(f"<p class=note>{media.skipped} images, frames or audio clips not embedded (media budget of {media.budget} bytes spent).</p>")
+    shown = set(re.findall(r'data-digest="([0-9a-f]+(?::[0-9]+)?)"', "".join(body)))
+    used = {digest: url for digest, url in media.urls.items() if digest in shown}
     body.append(f'<script type="application/json" id="thumbnails">{_json_for_script(used)}</script>')
     return _PAGE.format(style=_STYLE, body="\n".join(body), script=_SCRIPT)
 
@@ -158,6 +185,43 @@ def _provenance(runs: list[ReportRun]) -> str:
     rows.append(f"<tr><th>failures</th>{failures}</tr>")
     head = "".join(f"<th>{_e(run.label)}</th>" for run in runs)
     return f"<h2>Provenance</h2><table class=prov><tr><th></th>{head}</tr>{''.join(rows)}</table>"
+
+
+def _task_provenance(runs: list[ReportRun]) -> str:
+    """Per task and run: the dataset and its revision, the video sampling spec, the judge,
+    which endpoints answered, and the failed requests. Whatever a results file lacks is left out."""
+    tasks = list(dict.fromkeys(task for run in runs for task in run.results.get("results", {})))
+    if not tasks:
+        return ""
+    head = "".join(f"<th>{_e(run.label)}</th>" for run in runs)
+    rows = "".join(f"<tr><th>{_e(task)}</th>{''.join(f'<td>{task_provenance_cell(run.results, task)}</td>' for run in runs)}</tr>" for task in tasks)
+    return f"<h2>Provenance per task</h2><table class=taskprov><tr><th>task</th>{head}</tr>{rows}</table>"
+
+
+def task_provenance_cell(results: dict[str, Any], task: str) -> str:
+    facts = [(name, value) for name, value in _task_facts(results, task) if value not in (None, {}, [], "")]
+    return "".join(f"<div class=fact data-fact={name}><b>{name}:</b> {_e(_short_json(value))}</div>" for name, value in facts)
+
+
+def _task_facts(results: dict[str, Any], task: str) -> list[tuple[str, Any]]:
+    config = results.get("configs", {}).get(task) or {}
+    dataset_kwargs = config.get("dataset_kwargs") or {}
+    requests = results.get("requests", {}).get(task) or {}
+    judge = results.get("judges", {}).get(task)
+    return [
+        ("dataset", " ".join(str(part) for part in (config.get("dataset_path"), config.get("dataset_name")) if part)),
+        ("revision", dataset_kwargs.get("revision")),
+        ("sampling", results.get("media_sampling", {}).get(task)),
+        ("judge", _judge_summary(judge) if isinstance(judge, dict) else judge),
+        ("endpoints", requests.get("endpoints")),
+        ("requests", f"{requests['total']} sent, {requests.get('failed', 0)} failed" if "total" in requests else None),
+        ("failure_kinds", requests.get("failure_kinds")),
+    ]
+
+
+def _judge_summary(judge: dict[str, Any]) -> dict[str, Any]:
+    wanted = ("model", "backend", "endpoint", "prompt_template_hash", "calls", "from_store", "failures", "retries")
+    return {name: judge[name] for name in wanted if judge.get(name) is not None}
 
 
 def _failure_summary(results: dict[str, Any]) -> str:
@@ -230,14 +294,15 @@ def histogram(values: list[float], width: int = 360, height: int = 120) -> str:
 # --- sample browser ------------------------------------------------------------------------
 
 
-def _sample_browser(run: ReportRun, task: str, rows: list[dict[str, Any]], images: dict[str, str]) -> str:
+def _sample_browser(run: ReportRun, task: str, rows: list[dict[str, Any]], media: Thumbnails) -> str:
     counts: dict[str, int] = {}
     for row in rows:
         status = sample_status(row)
         counts[status] = counts.get(status, 0) + 1
     summary = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
     buttons = "".join(f'<button data-filter="{name}">{name}</button>' for name in ("all", "correct", "wrong", "failed"))
-    table = "".join(_sample_row(row, images) for row in rows)
+    sampling = run.results.get("media_sampling", {}).get(task)
+    table = "".join(_sample_row(row, media, sampling) for row in rows)
     return (
         f'<section class=browser><h2>Samples: {_e(task)} <small>({_e(run.label)}; {_e(summary)})</small></h2>'
         f'<div class=controls>{buttons}<input type=search placeholder="search text"></div>'
@@ -245,12 +310,12 @@ def _sample_browser(run: ReportRun, task: str, rows: list[dict[str, Any]], image
     )
 
 
-def _sample_row(row: dict[str, Any], images: dict[str, str]) -> str:
+def _sample_row(row: dict[str, Any], media: Thumbnails, sampling: Any) -> str:
     status = sample_status(row)
     failures = "".join(f"<div class=failure>{_e(f['kind'])}: {_e(str(f.get('message', ''))[:300])}</div>" for f in row.get("failures") or [])
     return (
         f'<tr class="sample {status}" data-status="{status}"><td>{_e(row.get("doc_id"))}</td>'
-        f"<td>{_prompt_html(row.get('prompt'), images)}</td>"
+        f"<td>{_prompt_html(row.get('prompt'), media, sampling)}</td>"
         f"<td><pre>{_e(_clip(_short_json(row.get('resps'))))}</pre>{failures}</td>"
         f"<td><pre>{_e(_clip(_short_json(row.get('filtered_resps'))))}</pre></td>"
         f"<td><pre>{_e(_clip(_short_json(row.get('target'))))}</pre></td>"
@@ -258,20 +323,42 @@ def _sample_row(row: dict[str, Any], images: dict[str, str]) -> str:
     )
 
 
-def _prompt_html(prompt: Any, images: dict[str, str]) -> str:
+def _prompt_html(prompt: Any, media: Thumbnails, sampling: Any = None) -> str:
     if not isinstance(prompt, list):
         return f"<pre>{_e(_clip(str(prompt)))}</pre>"
     parts = []
     for message in prompt:
         for part in _content_parts(message):
-            if part.get("type") == "text":
+            kind, digest = part.get("type"), str(part.get("digest", ""))
+            if kind == "text":
                 parts.append(f"<pre><b>{_e(message.get('role', ''))}:</b> {_e(_clip(str(part.get('text', ''))))}</pre>")
-            elif part.get("digest") in images:
+            elif kind == "video":
+                parts.append(_video_html(digest, media, sampling))
+            elif kind == "audio":
+                parts.append(_audio_html(digest, media))
+            elif digest in media.urls:
                 # The data URL is written once per page (an image repeated in many samples costs its bytes once).
-                parts.append(f'<img class=thumb data-digest="{_e(part["digest"])}" alt="{_e(part["type"])} {_e(part["digest"][:12])}">')
+                parts.append(f'<img class=thumb data-digest="{_e(digest)}" alt="{_e(kind)} {_e(digest[:12])}">')
             else:
-                parts.append(f"<span class=media>[{_e(part.get('type'))} {_e(str(part.get('digest', ''))[:12])}]</span>")
+                parts.append(f"<span class=media>[{_e(kind)} {_e(digest[:12])}]</span>")
     return "".join(parts)
+
+
+def _video_html(digest: str, media: Thumbnails, sampling: Any) -> str:
+    """The frames as sent when the run kept them, else the video's reference and sampling spec."""
+    frames = sorted((key for key in media.urls if key.startswith(digest + ":")), key=lambda key: int(key.rpartition(":")[2]))
+    strip = "".join(f'<img class="thumb frame" data-digest="{_e(key)}" alt="frame {_e(key.rpartition(":")[2])}">' for key in frames)
+    reference = media.references.get(digest, digest[:12])
+    spec = f" sampled {_e(_short_json(sampling))}" if sampling else ""
+    return f'<div class=video data-video="{_e(digest)}">{strip}<span class=media>[video {_e(reference)}]{spec}</span></div>'
+
+
+def _audio_html(digest: str, media: Thumbnails) -> str:
+    reference = media.references.get(digest, digest[:12])
+    if digest in media.urls:
+        note = f"first {AUDIO_SECONDS} s at {AUDIO_RATE} Hz"
+        return f'<audio controls preload=none data-digest="{_e(digest)}"></audio><span class=media>[audio {_e(reference)}; {note}]</span>'
+    return f"<span class=media>[audio {_e(reference)}]</span>"
 
 
 def _content_parts(message: Any) -> Iterable[dict[str, Any]]:
@@ -301,7 +388,7 @@ def _e(value: Any) -> str:
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>lmms-eval report</title>
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; media-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
 <style>{style}</style></head>
 <body>
 {body}
@@ -315,7 +402,7 @@ table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding
 .se{color:#777}pre{white-space:pre-wrap;margin:0;max-width:40em;font-size:12px}
 tr.correct td:first-child{border-left:4px solid #2a2}tr.wrong td:first-child{border-left:4px solid #c33}
 tr.failed td:first-child{border-left:4px solid #e90}.failure{color:#b50;font-size:12px}
-.thumb{display:block;max-width:96px;margin:2px 0}.media{color:#777;font-size:12px}
+.thumb{display:block;max-width:96px;margin:2px 0}.video .frame{display:inline-block;margin:1px}audio{display:block;max-width:20em}.media{color:#777;font-size:12px}
 .controls button{margin-right:4px}.controls button.active{font-weight:bold}.controls input{margin-left:1em}
 .plots{display:flex;flex-wrap:wrap;gap:1em}svg text{font-size:11px}.bar{fill:#4a7bd0}.note{color:#777}
 """
@@ -323,7 +410,7 @@ tr.failed td:first-child{border-left:4px solid #e90}.failure{color:#b50;font-siz
 # Filters and search: each browser section hides the rows that fail either test.
 _SCRIPT = """
 var thumbnails=JSON.parse(document.getElementById('thumbnails').textContent);
-document.querySelectorAll('img[data-digest]').forEach(function(img){img.src=thumbnails[img.dataset.digest];});
+document.querySelectorAll('img[data-digest],audio[data-digest]').forEach(function(el){el.src=thumbnails[el.dataset.digest];});
 document.querySelectorAll('section.browser').forEach(function(section){
   var state={filter:'all',text:''};
   function apply(){

@@ -31,11 +31,14 @@ def run_from_evaluation(evaluation: Any, redact: Any) -> tuple[ReportRun, Thumbn
 
 
 def _add_thumbnails(task_run: Any, thumbnails: Thumbnails) -> None:
-    """Images of each sample's doc, by the digest its logged prompt names. The task's docs
-    are already loaded; a task whose visuals cannot be rebuilt shows digests only."""
+    """Each sample's media by the digest its logged prompt names: image thumbnails, the
+    frames a video was sent as (sampled again with the task's recorded spec; the frame cache
+    usually has them), audio as a short WAV. The task's docs are already loaded; a task whose
+    media cannot be rebuilt shows digests only."""
     from lmms_eval.api.media import media_digest
 
     task = task_run.task
+    sampling = task_run.answered.video_sampling  # the spec its videos were sent with, or None
     try:
         docs = task.eval_docs()
         for sample in task_run.samples:
@@ -43,9 +46,55 @@ def _add_thumbnails(task_run: Any, thumbnails: Thumbnails) -> None:
                 if thumbnails.full:  # the rest would only be decoded to be left out
                     thumbnails.skipped += 1
                     return
-                thumbnails.add(media_digest(visual), visual)
+                _add_one(thumbnails, media_digest(visual), visual, sampling)
     except Exception as error:  # noqa: BLE001 - thumbnails are a convenience; the report is still written
         logger.warning("report: no thumbnails for task %s (%s: %s)", task.name, type(error).__name__, error)
+
+
+def _add_one(thumbnails: Thumbnails, digest: str, visual: Any, sampling: dict[str, Any] | None) -> None:
+    import os
+
+    from lmms_eval.media.audio import is_audio_value
+
+    if is_audio_value(visual):
+        if isinstance(visual.get("path"), str):
+            thumbnails.references[digest] = visual["path"]
+        thumbnails.add_audio(digest, _short_wav(visual))
+    elif isinstance(visual, (str, os.PathLike)):
+        thumbnails.references[digest] = os.fspath(visual)
+        if sampling is not None:  # None: the model was sent no frames (or the video whole)
+            thumbnails.add_frames(digest, _sent_frames(visual, sampling))
+    else:
+        thumbnails.add(digest, visual)
+
+
+def _sent_frames(video: Any, sampling: dict[str, Any]) -> list[Any]:
+    """The frames the model was sent: read from the frame cache when the run filled it, else
+    decoded again (the same spec picks the same frames); nothing is written to the cache."""
+    from PIL import Image
+
+    from lmms_eval.media.frame_cache import FrameCache
+    from lmms_eval.media.sampling import VideoSampling
+    from lmms_eval.media.video import decode_video
+
+    spec = VideoSampling(**sampling)
+    decoded = FrameCache().get(video, spec) or decode_video(video, spec)
+    return [Image.fromarray(frame) for frame in decoded.frames]
+
+
+def _short_wav(audio: Any) -> bytes:
+    """The clip's first AUDIO_SECONDS at AUDIO_RATE, as 16-bit PCM WAV."""
+    import io
+
+    import soundfile
+
+    from lmms_eval.media.audio import load_audio
+    from lmms_eval.report.html import AUDIO_RATE, AUDIO_SECONDS
+
+    waveform = load_audio(audio, AUDIO_RATE)
+    buffer = io.BytesIO()
+    soundfile.write(buffer, waveform.array[: AUDIO_RATE * AUDIO_SECONDS], AUDIO_RATE, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
 
 
 def _label(results: dict[str, Any]) -> str:

@@ -96,7 +96,7 @@ def test_thumbnail_budget_caps_the_page():
     for index in range(50):
         thumbnails.add(f"d{index}", Image.effect_noise((300, 300), 100 + index))
     assert thumbnails.used <= 2000 and thumbnails.skipped > 0
-    assert "images not embedded" in render_report([ReportRun("r", {"results": {}})], thumbnails)
+    assert "not embedded" in render_report([ReportRun("r", {"results": {}})], thumbnails)
 
 
 def test_statuses_and_plots():
@@ -187,5 +187,92 @@ def test_failed_filter_shows_the_failure_reason(start_oracle, big_image_task, tm
             assert page.locator("tr.sample:visible").count() == failed
             reasons = page.locator("tr.sample:visible .failure").all_inner_texts()
             assert len(reasons) == failed and all(reason.startswith("rejected: HTTP 400") for reason in reasons)
+        finally:
+            browser.close()
+
+
+MEDIA_UTILS = '''
+import numpy as np
+
+
+def doc_to_visual(doc):
+    tone = np.sin(np.arange(16000, dtype=np.float32) * 2 * np.pi * doc["hz"] / 16000).astype(np.float32)
+    return [doc["video"], {"array": tone, "sampling_rate": 16000, "path": None}]
+
+
+def doc_to_text(doc, lmms_eval_specific_kwargs=None):
+    return "What colour is this clip?"
+'''
+MEDIA_TASK = """
+task: clips
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    test: {data}
+test_split: test
+doc_to_visual: !function utils.doc_to_visual
+doc_to_text: !function utils.doc_to_text
+doc_to_target: answer
+generation_kwargs:
+  max_new_tokens: 4
+metric_list:
+  - metric: exact_match
+"""
+
+
+@pytest.fixture
+def media_report(oracle, tmp_path, monkeypatch) -> Path:
+    """A run of a two-doc task whose requests carry a video (sent as 3 frames) and a tone."""
+    from helpers import write_jsonl
+
+    from lmms_eval.testing.videos import write_test_video
+
+    monkeypatch.setenv("LMMS_EVAL_FRAME_CACHE", str(tmp_path / "frames"))
+    folder = tmp_path / "media_tasks"
+    clip = write_test_video(tmp_path / "clip.mp4", seconds=1, fps=10)
+    write_jsonl(folder / "docs.jsonl", [{"video": str(clip), "hz": hz, "answer": "red"} for hz in (440, 660)])
+    write(folder / "utils.py", MEDIA_UTILS)
+    write(folder / "clips.yaml", MEDIA_TASK.format(data=folder / "docs.jsonl"))
+    output = tmp_path / "media_out"
+    args = f"base_url={oracle.base_url},model=colour-oracle,max_frames_num=3,retry_base_delay=0.01"
+    assert main(["--model", "openai", "--model_args", args, "--tasks", "clips", "--include_path", str(folder),
+                 "--output_path", str(output), "--log_samples"]) == 0
+    [report] = list(output.glob("*/*_report.html"))
+    return report
+
+
+def test_video_frames_as_sent_and_audio_are_embedded(media_report):
+    page = media_report.read_text(encoding="utf-8")
+    assert page.count('class="thumb frame"') == 6  # 3 frames per request, two requests (one clip: its frames embedded once)
+    assert page.count("data:image/jpeg;base64,") == 3 and page.count("data:audio/wav;base64,") == 2
+    assert "sampled {&quot;max_frames_num&quot;: 3}" in page and "<audio controls" in page
+
+
+def test_report_command_without_pixels_shows_the_video_reference_and_spec(media_report, tmp_path):
+    target = tmp_path / "rebuilt.html"
+    assert main(["report", str(media_report.parent), "--output", str(target)]) == 0
+    page = target.read_text(encoding="utf-8")
+    assert "thumb frame" not in page and "<audio controls" not in page
+    assert page.count("sampled {&quot;max_frames_num&quot;: 3}") == 2 and page.count("[audio ") == 2
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=".ci/run installs Debian's chromium")
+def test_video_frames_and_audio_in_a_real_browser(media_report, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page()
+            page.goto(media_report.as_uri())
+            frames = page.eval_on_selector_all("img.frame", "images => images.map(i => [i.complete, i.naturalWidth])")
+            assert len(frames) == 6 and all(done and width == 64 for done, width in frames)  # 64-pixel clip, under the 96 cap
+            audio = page.eval_on_selector_all("audio", "els => els.map(a => a.src.slice(0, 15))")
+            assert audio == ["data:audio/wav;"] * 2
+            duration = page.evaluate("() => new Promise(done => { const a = document.querySelector('audio'); a.preload = 'metadata';"
+                                     " a.onloadedmetadata = () => done(a.duration); a.onerror = () => done(-1); a.load(); })")
+            assert duration == pytest.approx(1.0, abs=0.01)  # the one-second tone, decoded by the browser
         finally:
             browser.close()

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from lmms_eval.tasks.voicebench.rules import BBH_TASK_RULES, BBH_YES_NO_RULES, MCQ_TEMPLATES, REFUSAL_PHRASES
+from lmms_eval.tasks._builtin.voicebench.rules import BBH_TASK_RULES, BBH_YES_NO_RULES, MCQ_TEMPLATES, REFUSAL_PHRASES
 
 PROMPT = "Please listen to the audio and provide your response."
 LETTERS = "abcd"
@@ -139,7 +139,7 @@ def process_results_bbh(doc: dict[str, Any], results: Sequence[str]) -> dict[str
 def process_results_ifeval(doc: dict[str, Any], results: Sequence[str]) -> dict[str, Any]:
     """The IFEval checkers of the `ifeval` task (the rows have its schema); `accuracy`
     gathers the four per-row values so that its aggregation can average the four levels."""
-    from lmms_eval.tasks.ifeval.utils import process_results
+    from lmms_eval.tasks._builtin.ifeval.utils import process_results
 
     levels = process_results(doc, results)
     return {**levels, "accuracy": levels}
@@ -148,7 +148,7 @@ def process_results_ifeval(doc: dict[str, Any], results: Sequence[str]) -> dict[
 def ifeval_levels(records: Sequence[dict[str, Any]]) -> dict[str, float]:
     """The four IFEval accuracies over all rows (fractions): prompt level is the share of
     rows with every instruction followed, instruction level the share of all instructions."""
-    from lmms_eval.tasks.ifeval.utils import instruction_mean
+    from lmms_eval.tasks._builtin.ifeval.utils import instruction_mean
 
     def prompt_mean(key: str) -> float:
         return sum(record[key] for record in records) / len(records) if records else 0.0
@@ -169,6 +169,6 @@ def ifeval_score(records: Sequence[dict[str, Any]]) -> float:
 
 def instruction_mean(per_row: Sequence[Sequence[bool]]) -> float:
     """The share of all instructions followed (the `ifeval` task's instruction level)."""
-    from lmms_eval.tasks.ifeval.utils import instruction_mean as pooled
+    from lmms_eval.tasks._builtin.ifeval.utils import instruction_mean as pooled
 
     return pooled(per_row)

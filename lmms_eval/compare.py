@@ -204,3 +204,81 @@ def _brief(value: Any, limit: int = 60) -> str:
 
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+# --- power per task ----------------------------------------------------------------------
+
+
+@dataclass
+class PowerPlan:
+    """What a paired comparison of one task needs, and what its size can detect."""
+
+    task: str
+    needed: int  # pairs for the effect at the asked power
+    sd_a: float
+    sd_b: float
+    correlation: float
+    sources: dict[str, str]  # for sd and correlation: "observed" or "default" or "given"
+    size: int | None = None  # the task's sample count, when a results file gives it
+    detectable: float | None = None  # the smallest effect its size detects at the asked power
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def power_plan(task: str, effect: float, alpha: float, power: float, sd_a: float, sd_b: float, correlation: float,
+               sources: dict[str, str], size: int | None = None) -> PowerPlan:
+    needed = power_sample_size(effect, alpha, power, sd_a, sd_b, correlation)
+    detectable = None
+    if size:
+        z = NormalDist().inv_cdf(1 - alpha / 2) + NormalDist().inv_cdf(power)
+        detectable = z * math.sqrt(sd_a**2 + sd_b**2 - 2 * correlation * sd_a * sd_b) / math.sqrt(size)
+    return PowerPlan(task, needed, sd_a, sd_b, correlation, sources, size, detectable)
+
+
+def observed_sd(rows: list[dict[str, Any]], metric_key: str | None = None) -> float | None:
+    """Sample standard deviation (n - 1) of a task's per-sample scores; None with fewer than
+    two scores or none that differ (a zero spread says nothing about the next run)."""
+    metric_key = metric_key or first_metric(rows)
+    values = [value for row in rows if metric_key and (value := _score(row, metric_key)) is not None]
+    if len(values) < 2:
+        return None
+    mean = sum(values) / len(values)
+    sd = math.sqrt(sum((value - mean) ** 2 for value in values) / (len(values) - 1))
+    return sd if sd > 0 else None
+
+
+def observed_correlation(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]], metric_key: str | None = None) -> float | None:
+    """Pearson correlation of the paired scores (pairs by doc id, comparable pairs only);
+    None when it is undefined (under two pairs, or one run's scores all equal)."""
+    metric_key = metric_key or first_metric(rows_a) or first_metric(rows_b)
+    if metric_key is None:
+        return None
+    by_doc = {row.get("doc_id"): row for row in rows_b}
+    pairs = []
+    for row_a in rows_a:
+        row_b = by_doc.get(row_a.get("doc_id"))
+        if row_b is None or _not_comparable_reason(row_a, row_b):
+            continue
+        score_a, score_b = _score(row_a, metric_key), _score(row_b, metric_key)
+        if score_a is not None and score_b is not None:
+            pairs.append((score_a, score_b))
+    if len(pairs) < 2:
+        return None
+    mean_a = sum(a for a, _ in pairs) / len(pairs)
+    mean_b = sum(b for _, b in pairs) / len(pairs)
+    cov = sum((a - mean_a) * (b - mean_b) for a, b in pairs)
+    var_a = sum((a - mean_a) ** 2 for a, _ in pairs)
+    var_b = sum((b - mean_b) ** 2 for _, b in pairs)
+    return cov / math.sqrt(var_a * var_b) if var_a > 0 and var_b > 0 else None
+
+
+def format_power_plan(plan: PowerPlan) -> str:
+    same = plan.sd_a == plan.sd_b and plan.sources["sd_a"] == plan.sources["sd_b"]
+    spread = (f"sd {plan.sd_a:.4g} ({plan.sources['sd_a']})" if same
+              else f"sd A {plan.sd_a:.4g} ({plan.sources['sd_a']}), B {plan.sd_b:.4g} ({plan.sources['sd_b']})")
+    line = f"{plan.task}: {plan.needed} pairs needed ({spread}, correlation {plan.correlation:.4g} ({plan.sources['correlation']}))"
+    if plan.size is None:
+        return line + "; task size unknown (give --results)"
+    verdict = "enough" if plan.size >= plan.needed else "not enough"
+    return line + f"; the task has {plan.size}: {verdict}, it detects {plan.detectable:.4f} at this power"

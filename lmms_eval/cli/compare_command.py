@@ -85,27 +85,95 @@ def power_command(argv: list[str]) -> int:
     parser = Parser(
         prog="lmms-eval power",
         description="How many paired samples a comparison needs to detect a difference (two-sided paired z-test).",
-        epilog="example:\n  lmms-eval power --effect 0.03 --alpha 0.05 --power 0.8   # prints 2181",
+        epilog="examples:\n  lmms-eval power --effect 0.03 --alpha 0.05 --power 0.8   # prints 2181\n"
+               "  lmms-eval power --effect 0.03 --tasks mme,pope --results out_a/ out_b/",
     )
     parser.add_argument("--effect", type=float, required=True, help="the difference of mean scores to detect, e.g. 0.03")
     parser.add_argument("--alpha", type=float, default=0.05, help="two-sided significance level (default 0.05)")
     parser.add_argument("--power", type=float, default=0.8, help="probability of detecting the effect (default 0.8)")
-    parser.add_argument("--sd", type=float, default=0.5, help="per-sample score standard deviation of each model (default 0.5)")
-    parser.add_argument("--correlation", type=float, default=0.5, help="correlation of the paired scores (default 0.5)")
+    parser.add_argument("--sd", type=float, help=f"per-sample score standard deviation of each model (default: observed in --results, else {DEFAULT_SD})")
+    parser.add_argument("--correlation", type=float, help=f"correlation of the paired scores (default: observed with two --results, else {DEFAULT_CORRELATION})")
+    parser.add_argument("--tasks", help="comma-separated tasks: one line per task (its size, needs and detectable effect)")
+    parser.add_argument("--results", nargs="+", type=Path, default=[], metavar="RUN",
+                        help="one or two runs (results files or output folders) giving each task's size, score spread and, with two, the pair correlation")
+    parser.add_argument("--json", action="store_true", help="with --tasks: print JSON")
     args = parser.parse_args(argv)
+    _check_power_args(args)
+
+    from lmms_eval.compare import power_sample_size
+
+    if not args.tasks:
+        sd = DEFAULT_SD if args.sd is None else args.sd
+        correlation = DEFAULT_CORRELATION if args.correlation is None else args.correlation
+        print(power_sample_size(args.effect, args.alpha, args.power, sd, sd, correlation))
+        return 0
+    plans = _task_power_plans(args)
+    if args.json:
+        print(json.dumps([plan.to_dict() for plan in plans], indent=2))
+    else:
+        from lmms_eval.compare import format_power_plan
+
+        print("\n".join(format_power_plan(plan) for plan in plans))
+    return 0
+
+
+DEFAULT_SD = 0.5  # the most a 0/1 score can spread
+DEFAULT_CORRELATION = 0.5
+
+
+def _check_power_args(args: Any) -> None:
     _check_open_unit("--alpha", args.alpha)
     _check_open_unit("--power", args.power)
     if not (args.effect > 0 and math.isfinite(args.effect)):
         raise ConfigError(f"--effect {args.effect}: must be a positive number")
-    if not (args.sd > 0 and math.isfinite(args.sd)):
+    if args.sd is not None and not (args.sd > 0 and math.isfinite(args.sd)):
         raise ConfigError(f"--sd {args.sd}: must be a positive number")
-    if not -1 <= args.correlation < 1:
+    if args.correlation is not None and not -1 <= args.correlation < 1:
         raise ConfigError(f"--correlation {args.correlation}: must be in [-1, 1)")
+    if len(args.results) > 2:
+        raise ConfigError(f"--results: give one or two runs, got {len(args.results)}")
+    if args.results and not args.tasks:
+        raise ConfigError("--results: needs --tasks (which tasks to size)")
 
-    from lmms_eval.compare import power_sample_size
 
-    print(power_sample_size(args.effect, args.alpha, args.power, args.sd, args.sd, args.correlation))
-    return 0
+def _task_power_plans(args: Any) -> list:
+    """Per task: explicit flags win, then what the runs observed, then the defaults."""
+    from lmms_eval.compare import observed_correlation, observed_sd, power_plan
+    from lmms_eval.report.html_build import run_from_files
+
+    runs = [run_from_files(path) for path in args.results]
+    tasks = [task for task in args.tasks.split(",") if task]
+    for run, path in zip(runs, args.results):
+        missing = [task for task in tasks if task not in run.results.get("results", {})]
+        if missing:
+            raise ConfigError(f"--results {path}: no task {', '.join(missing)} in it (it has: {', '.join(run.results.get('results', {})) or 'none'})")
+    plans = []
+    for task in tasks:
+        rows = [run.samples.get(task, []) for run in runs]
+        sds = [observed_sd(task_rows) for task_rows in rows] + [None, None]
+        sd_a, source_a = _pick(args.sd, sds[0], DEFAULT_SD)
+        sd_b, source_b = _pick(args.sd, sds[1] if len(runs) == 2 else sds[0], DEFAULT_SD)
+        observed = observed_correlation(rows[0], rows[1]) if len(runs) == 2 else None
+        correlation, source_c = _pick(args.correlation, observed, DEFAULT_CORRELATION)
+        size = _task_size(runs[0].results, task) if runs else None
+        plans.append(power_plan(task, args.effect, args.alpha, args.power, sd_a, sd_b, correlation,
+                                {"sd_a": source_a, "sd_b": source_b, "correlation": source_c}, size))
+    return plans
+
+
+def _pick(given: float | None, observed: float | None, default: float) -> tuple[float, str]:
+    if given is not None:
+        return given, "given"
+    if observed is not None:
+        return observed, "observed"
+    return default, "default"
+
+
+def _task_size(results: dict[str, Any], task: str) -> int | None:
+    """The task's full size (before --limit): what a comparison on it can use."""
+    counts = results.get("n-samples", {}).get(task) or {}
+    size = counts.get("original", counts.get("effective"))
+    return int(size) if isinstance(size, (int, float)) else None
 
 
 def _check_open_unit(flag: str, value: float) -> None:

@@ -31,14 +31,7 @@ def test_reply_patterns(reply, letter):
 
 
 def test_mmvp_end_to_end(tmp_path):
-    import datasets
-
-    text = datasets.Value("string")
-    features = datasets.Features({"Index": datasets.Value("int64"), "Question": text, "Options": text, "Correct Answer": text, "image": datasets.Image()})
-    rows = [{"Index": n + 1, "Question": q, "Options": o, "Correct Answer": a, "image": solid_image(n)} for n, (q, o, a, _, _) in enumerate(DOCS)]
-    data = write_parquet(tmp_path / "data" / "train.parquet", rows, features)
-    folder = tmp_path / "tasks"
-    user_task(folder, "mmvp", "mmvp/mmvp.yaml", "train", data)
+    folder = write_mmvp(tmp_path)
     run = run_benchmark(tmp_path, "mmvp", folder, {q: reply for q, _, _, reply, _ in DOCS})
     scores = run.scores("mmvp")
     assert scores["mmvp_pair_accuracy,none"] == pytest.approx(2 / 3)

@@ -76,6 +76,10 @@ class Thumbnails:
         self.used += len(url)
         self.urls[key] = url
 
+    def fits(self, raw_bytes: int) -> bool:
+        """Whether `raw_bytes` of media would still fit, as base64 (a data URL's header aside)."""
+        return self.used + 4 * -(-raw_bytes // 3) + 32 <= self.budget
+
     @property
     def full(self) -> bool:
         return self.used >= self.budget - 1024  # no room left for even a small thumbnail

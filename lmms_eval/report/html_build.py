@@ -59,6 +59,11 @@ def _add_one(thumbnails: Thumbnails, digest: str, visual: Any, sampling: dict[st
     if is_audio_value(visual):
         if isinstance(visual.get("path"), str):
             thumbnails.references[digest] = visual["path"]
+        if digest in thumbnails.urls:
+            return
+        if not thumbnails.fits(_wav_size_estimate(visual)):  # known before resampling: skip the work
+            thumbnails.skipped += 1
+            return
         thumbnails.add_audio(digest, _short_wav(visual))
     elif isinstance(visual, (str, os.PathLike)):
         thumbnails.references[digest] = os.fspath(visual)
@@ -80,6 +85,17 @@ def _sent_frames(video: Any, sampling: dict[str, Any]) -> list[Any]:
     spec = VideoSampling(**sampling)
     decoded = FrameCache().get(video, spec) or decode_video(video, spec)
     return [Image.fromarray(frame) for frame in decoded.frames]
+
+
+def _wav_size_estimate(audio: dict[str, Any]) -> int:
+    """Bytes of the short WAV of a decoded clip (0 when undecoded: only decoding tells)."""
+    from lmms_eval.report.html import AUDIO_RATE, AUDIO_SECONDS
+
+    array, rate = audio.get("array"), audio.get("sampling_rate")
+    if array is None or not rate:
+        return 0
+    seconds = min(len(array) / float(rate), AUDIO_SECONDS)
+    return 44 + 2 * int(seconds * AUDIO_RATE)
 
 
 def _short_wav(audio: Any) -> bytes:

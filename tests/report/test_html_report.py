@@ -276,3 +276,24 @@ def test_video_frames_and_audio_in_a_real_browser(media_report, tmp_path):
             assert duration == pytest.approx(1.0, abs=0.01)  # the one-second tone, decoded by the browser
         finally:
             browser.close()
+
+
+def test_audio_clips_are_cut_short_and_share_the_budget():
+    import base64
+    import io
+
+    import numpy as np
+    import soundfile
+
+    from lmms_eval.report.html import AUDIO_RATE, AUDIO_SECONDS
+    from lmms_eval.report.html_build import _add_one
+
+    clip = {"array": np.zeros(16000 * 12, dtype=np.float32), "sampling_rate": 16000, "path": "/data/clip.wav"}
+    thumbnails = Thumbnails(budget=2 * 214_000)  # room for two 10-second clips at 8 kHz
+    for index in range(5):
+        _add_one(thumbnails, f"{index:064x}", clip, None)
+    assert len(thumbnails.urls) == 2 and thumbnails.skipped == 3 and thumbnails.used <= thumbnails.budget
+    wav = base64.b64decode(thumbnails.urls[f"{0:064x}"].split(",", 1)[1])
+    samples, rate = soundfile.read(io.BytesIO(wav))
+    assert rate == AUDIO_RATE and len(samples) == AUDIO_RATE * AUDIO_SECONDS
+    assert thumbnails.references[f"{4:064x}"] == "/data/clip.wav"  # a clip left out is still named

@@ -44,6 +44,7 @@ class Thumbnails:
     used: int = 0
     skipped: int = 0  # images left out once the budget was spent
     references: dict[str, str] = field(default_factory=dict)  # digest -> a video's or audio's file path (not budgeted)
+    frame_keys: dict[str, list[str]] = field(default_factory=dict)  # video digest -> the keys of its embedded frames, in order
 
     def add(self, digest: str, image: Any) -> None:
         if digest in self.urls:
@@ -54,11 +55,14 @@ class Thumbnails:
     def add_frames(self, digest: str, frames: list[Any]) -> None:
         """Thumbnails of a video's frames as sent, under `<digest>:<n>` (n: the frame's place in
         what was sent); at most FRAMES_SHOWN of them, spread evenly."""
-        shown = _spread(len(frames), FRAMES_SHOWN)
-        for place in shown:
+        if digest in self.frame_keys:
+            return
+        kept = self.frame_keys[digest] = []
+        for place in _spread(len(frames), FRAMES_SHOWN):
             key = f"{digest}:{place}"
-            if key not in self.urls:
-                self._store(key, "image/jpeg", None if self.full else _thumbnail_bytes(frames[place]))
+            self._store(key, "image/jpeg", None if self.full else _thumbnail_bytes(frames[place]))
+            if key in self.urls:
+                kept.append(key)
 
     def add_audio(self, digest: str, wav: bytes | None) -> None:
         """A WAV clip (already cut to AUDIO_SECONDS at AUDIO_RATE), played by an <audio> element."""
@@ -350,8 +354,7 @@ def _prompt_html(prompt: Any, media: Thumbnails, sampling: Any = None) -> str:
 
 def _video_html(digest: str, media: Thumbnails, sampling: Any) -> str:
     """The frames as sent when the run kept them, else the video's reference and sampling spec."""
-    frames = sorted((key for key in media.urls if key.startswith(digest + ":")), key=lambda key: int(key.rpartition(":")[2]))
-    strip = "".join(f'<img class="thumb frame" data-digest="{_e(key)}" alt="frame {_e(key.rpartition(":")[2])}">' for key in frames)
+    strip = "".join(f'<img class="thumb frame" data-digest="{_e(key)}" alt="frame {_e(key.rpartition(":")[2])}">' for key in media.frame_keys.get(digest, []))
     reference = media.references.get(digest, digest[:12])
     spec = f" sampled {_e(_short_json(sampling))}" if sampling else ""
     return f'<div class=video data-video="{_e(digest)}">{strip}<span class=media>[video {_e(reference)}]{spec}</span></div>'

@@ -11,6 +11,7 @@ from lmms_eval.errors import OutputError
 from lmms_eval.report.html import ReportRun, Thumbnails
 
 logger = logging.getLogger(__name__)
+FRAME_BYTES_GUESS = 2048  # a 96-pixel JPEG frame is about this size: less room left, no video is decoded
 
 
 def run_from_evaluation(evaluation: Any, redact: Any) -> tuple[ReportRun, Thumbnails]:
@@ -67,8 +68,11 @@ def _add_one(thumbnails: Thumbnails, digest: str, visual: Any, sampling: dict[st
         thumbnails.add_audio(digest, _short_wav(visual))
     elif isinstance(visual, (str, os.PathLike)):
         thumbnails.references[digest] = os.fspath(visual)
-        if sampling is not None:  # None: the model was sent no frames (or the video whole)
-            thumbnails.add_frames(digest, _sent_frames(visual, sampling))
+        if sampling is None:  # the model was sent no frames (or the video whole)
+            return
+        if digest in thumbnails.frame_keys or not thumbnails.fits(FRAME_BYTES_GUESS):
+            return  # already shown, or no room for even one frame: not worth decoding
+        thumbnails.add_frames(digest, _sent_frames(visual, sampling))
     else:
         thumbnails.add(digest, visual)
 

@@ -297,3 +297,18 @@ def test_audio_clips_are_cut_short_and_share_the_budget():
     samples, rate = soundfile.read(io.BytesIO(wav))
     assert rate == AUDIO_RATE and len(samples) == AUDIO_RATE * AUDIO_SECONDS
     assert thumbnails.references[f"{4:064x}"] == "/data/clip.wav"  # a clip left out is still named
+
+
+def test_a_long_video_shows_at_most_sixteen_of_its_sent_frames_in_order():
+    from PIL import Image
+
+    from lmms_eval.report.html import FRAMES_SHOWN
+
+    frames = [Image.new("RGB", (64, 48), (index * 6, 0, 0)) for index in range(40)]
+    thumbnails = Thumbnails()
+    thumbnails.add_frames("ab", frames)
+    places = [int(key.split(":")[1]) for key in thumbnails.frame_keys["ab"]]
+    assert len(places) == FRAMES_SHOWN == 16 and places[0] == 0 and places[-1] == 39 and places == sorted(places)
+    tight = Thumbnails(budget=3000)  # room for about one frame
+    tight.add_frames("cd", frames)
+    assert len(tight.frame_keys["cd"]) < FRAMES_SHOWN and tight.skipped > 0 and tight.used <= 3000

@@ -14,6 +14,9 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 DEFAULT_MAX_FRAMES = 10  # lmms-eval's openai default
+DEFAULT_DECODER = "pyav"
+#: The video decoders a spec may name: PyAV (the `video` extra) or decord where installed.
+DECODERS = ("pyav", "decord")
 
 
 @dataclass(frozen=True)
@@ -30,8 +33,11 @@ class VideoSampling:
     start_time: float | None = None  # seconds
     end_time: float | None = None
     max_pixels: int | None = None  # frames larger than this (w*h) are scaled down, aspect kept
+    video_decoder: str = DEFAULT_DECODER  # which library decodes the frames (the indices are the spec's either way)
 
     def __post_init__(self) -> None:
+        if self.video_decoder not in DECODERS:
+            raise ValueError(f"video_decoder must be one of {', '.join(DECODERS)}, got {self.video_decoder!r}")
         if self.max_frames_num < 1:
             raise ValueError(f"max_frames_num must be at least 1, got {self.max_frames_num}")
         if self.fps is not None and self.fps <= 0:
@@ -67,8 +73,12 @@ class VideoSampling:
         return replace(self, start_time=start_time, end_time=end_time)
 
     def as_record(self) -> dict[str, Any]:
-        """The spec under lmms-eval's names, for the results JSON (unset fields left out)."""
-        return {key: value for key, value in asdict(self).items() if value is not None}
+        """The spec under lmms-eval's names, for the results JSON (unset fields left out, and
+        the default decoder too, so specs from before the choice existed keep their digest)."""
+        record = {key: value for key, value in asdict(self).items() if value is not None}
+        if record.get("video_decoder") == DEFAULT_DECODER:
+            del record["video_decoder"]
+        return record
 
     @property
     def digest(self) -> str:
@@ -110,6 +120,9 @@ def _typed(values: dict[str, Any]) -> dict[str, Any]:
     """model_args arrive as strings ('max_frames_num=32'): give each field its type."""
     typed: dict[str, Any] = {}
     for key, value in values.items():
+        if key == "video_decoder":
+            typed[key] = str(value)
+            continue
         try:
             typed[key] = int(value) if key in ("max_frames_num", "max_pixels") else float(value)
         except (TypeError, ValueError):

@@ -46,7 +46,7 @@ def decode_video(path: str | os.PathLike[str], sampling: VideoSampling) -> Decod
     if path.is_dir():
         return _decode_frame_folder(path, sampling)
     try:
-        return _decode_with_pyav(path, sampling)
+        return _decode_with_decord(path, sampling) if sampling.video_decoder == "decord" else _decode_with_pyav(path, sampling)
     except VideoDecodeError:
         raise
     except Exception as error:  # PyAV raises many kinds (FileNotFoundError, InvalidDataError, ...)
@@ -105,6 +105,33 @@ def _decode_with_pyav(path: Path, sampling: VideoSampling) -> DecodedVideo:
         timestamps=tuple((pts - origin) * index.time_base for pts in wanted),
         total_frames=len(index.frame_pts),
         average_fps=index.average_fps,
+    )
+
+
+def _decode_with_decord(path: Path, sampling: VideoSampling) -> DecodedVideo:
+    """The same indices through decord (its own FFmpeg build): the frame count and average
+    rate come from decord's reader, resizing from its decoder (`width`/`height`)."""
+    try:
+        import decord
+    except ImportError:
+        raise VideoDecodeError("video_decoder=decord needs the decord package (pip install decord)") from None
+    import numpy as np
+
+    reader = decord.VideoReader(str(path), num_threads=1)
+    height, width = reader[0].shape[:2]
+    fitted = _fit(width, height, sampling.max_pixels)
+    if fitted != (width, height):
+        reader = decord.VideoReader(str(path), num_threads=1, width=fitted[0], height=fitted[1])
+    average_fps = float(reader.get_avg_fps())
+    indices = sampling.frame_indices(len(reader), average_fps)
+    frames = reader.get_batch(indices).asnumpy()
+    starts = reader.get_frame_timestamp(indices)[:, 0]
+    return DecodedVideo(
+        frames=np.ascontiguousarray(frames),
+        indices=tuple(indices),
+        timestamps=tuple(float(t) for t in starts),
+        total_frames=len(reader),
+        average_fps=average_fps,
     )
 
 

@@ -71,3 +71,33 @@ def test_sparse_sampling_seeks_and_stays_exact(tmp_path):
     decoded = decode_video(clip, VideoSampling(max_frames_num=4))
     assert decoded.indices == (0, 26, 53, 79)
     assert all(np.array_equal(frame, reference[i]) for i, frame in zip(decoded.indices, decoded.frames))
+
+
+def test_decord_gives_pyavs_frames_bit_for_bit(tmp_path):
+    import numpy as np
+
+    from lmms_eval.media.sampling import VideoSampling
+    from lmms_eval.media.video import decode_video
+    from lmms_eval.testing.videos import write_test_video
+
+    clip = write_test_video(tmp_path / "clip.mp4", seconds=3, fps=10)
+    for spec in (VideoSampling(max_frames_num=6), VideoSampling(max_frames_num=6, max_pixels=600), VideoSampling(max_frames_num=32, fps=2.0)):
+        pyav = decode_video(clip, spec)
+        decord = decode_video(clip, VideoSampling(**{**spec.as_record(), "video_decoder": "decord"}))
+        assert decord.indices == pyav.indices and decord.total_frames == pyav.total_frames
+        assert decord.frames.shape == pyav.frames.shape and np.array_equal(decord.frames, pyav.frames)
+
+
+def test_the_decoder_is_part_of_the_spec_only_when_chosen():
+    import pytest
+
+    from lmms_eval.errors import ModelError
+    from lmms_eval.media.sampling import VideoSampling
+    from lmms_eval.models.api.openai_chat import OpenAIChat
+
+    default, chosen = VideoSampling(), VideoSampling(video_decoder="decord")
+    assert "video_decoder" not in default.as_record() and chosen.as_record()["video_decoder"] == "decord"
+    assert default.digest != chosen.digest  # their frames are cached apart
+    assert VideoSampling.from_kwargs({"video_decoder": "decord", "max_frames_num": "4"}) == VideoSampling(max_frames_num=4, video_decoder="decord")
+    with pytest.raises(ModelError, match="video_decoder must be one of pyav, decord"):
+        OpenAIChat(model="m", base_url="http://127.0.0.1:9/v1", video_decoder="opencv")

@@ -25,7 +25,7 @@ from typing import Any
 from lmms_eval.api.messages import ChatMessages, to_openai
 from lmms_eval.media.frame_cache import FrameCache
 from lmms_eval.media.parts import frames_as_images
-from lmms_eval.media.sampling import DEFAULT_MAX_FRAMES, VideoSampling
+from lmms_eval.media.sampling import DEFAULT_DECODER, DEFAULT_MAX_FRAMES, VideoSampling
 from lmms_eval.api.model import Model
 from lmms_eval.api.request import Request
 from lmms_eval.api.response import FailureKind, Response, Usage
@@ -123,6 +123,7 @@ class OpenAIChat(Model):
         max_pixels: int | None = None,
         pass_video_url: bool = False,
         use_frame_cache: bool = True,
+        video_decoder: str = DEFAULT_DECODER,
         base_urls: list[str] | None = None,
         base_url_file: str | None = None,
         **unused: Any,
@@ -130,7 +131,7 @@ class OpenAIChat(Model):
         super().__init__(**unused)
         # Videos go as sampled frames (any server) unless the server decodes them (vLLM).
         try:
-            self.video_sampling = VideoSampling(max_frames_num=int(max_frames_num), fps=fps, max_pixels=max_pixels)
+            self.video_sampling = VideoSampling(max_frames_num=int(max_frames_num), fps=fps, max_pixels=max_pixels, video_decoder=video_decoder)
         except ValueError as error:
             raise ModelError(str(error)) from None
         self.pass_video_url = bool(pass_video_url)

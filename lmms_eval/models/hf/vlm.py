@@ -10,7 +10,7 @@ from lmms_eval.api.messages import ChatMessages, to_hf
 from lmms_eval.api.request import Request
 from lmms_eval.errors import ModelError
 from lmms_eval.media.frame_cache import FrameCache
-from lmms_eval.media.sampling import DEFAULT_MAX_FRAMES, VideoSampling
+from lmms_eval.media.sampling import DEFAULT_DECODER, DEFAULT_MAX_FRAMES, VideoSampling
 from lmms_eval.models.hf.base import TransformersBackend
 from lmms_eval.models.hf.video_inputs import decode_videos, video_processor_kwargs
 
@@ -29,13 +29,14 @@ class HFVisionLanguageModel(TransformersBackend):
         max_frames_num: int = DEFAULT_MAX_FRAMES,
         fps: float | None = None,
         use_frame_cache: bool = True,
+        video_decoder: str = DEFAULT_DECODER,
         **rest: Any,
     ) -> None:
         # Bounds on image tokens, for processors that take them (Qwen-VL's).
         self._processor_kwargs = {name: value for name, value in (("max_pixels", max_pixels), ("min_pixels", min_pixels)) if value is not None}
         # Videos are sampled by the media layer, as for every other backend: the same frames.
         try:
-            self.video_sampling = VideoSampling.from_kwargs({"max_frames_num": max_frames_num, "fps": fps, "max_pixels": max_pixels})
+            self.video_sampling = VideoSampling.from_kwargs({"max_frames_num": max_frames_num, "fps": fps, "max_pixels": max_pixels, "video_decoder": video_decoder})
         except ValueError as error:
             raise ModelError(str(error)) from None
         self.frame_cache = FrameCache() if use_frame_cache else None

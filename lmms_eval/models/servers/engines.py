@@ -20,7 +20,7 @@ from lmms_eval.api.response import Response
 from lmms_eval.errors import ModelError
 from lmms_eval.media.frame_cache import FrameCache
 from lmms_eval.media.parts import frames_as_images
-from lmms_eval.media.sampling import DEFAULT_MAX_FRAMES, VideoSampling
+from lmms_eval.media.sampling import DEFAULT_DECODER, DEFAULT_MAX_FRAMES, VideoSampling
 from lmms_eval.models.common import (
     by_generation_settings,
     failed_batch,
@@ -60,9 +60,11 @@ class EngineMedia:
         }
 
 
-def engine_media(max_frames_num: int, fps: float | None, max_pixels: int | None, pass_video_url: bool, use_frame_cache: bool) -> EngineMedia:
+def engine_media(
+    max_frames_num: int, fps: float | None, max_pixels: int | None, pass_video_url: bool, use_frame_cache: bool, video_decoder: str = DEFAULT_DECODER
+) -> EngineMedia:
     try:
-        sampling = VideoSampling(max_frames_num=int(max_frames_num), fps=fps, max_pixels=max_pixels)
+        sampling = VideoSampling(max_frames_num=int(max_frames_num), fps=fps, max_pixels=max_pixels, video_decoder=video_decoder)
     except ValueError as error:
         raise ModelError(str(error)) from None
     return EngineMedia(sampling, bool(pass_video_url), FrameCache() if use_frame_cache else None)
@@ -97,12 +99,13 @@ class _EngineBackend(Model):
         max_pixels: int | None = None,
         pass_video_url: bool = False,
         use_frame_cache: bool = True,
+        video_decoder: str = DEFAULT_DECODER,
         **unused: Any,
     ) -> None:
         super().__init__(**unused)
         self.pretrained = pretrained
         self.max_new_tokens = int(max_new_tokens)
-        self.media = engine_media(max_frames_num, fps, max_pixels, pass_video_url, use_frame_cache)
+        self.media = engine_media(max_frames_num, fps, max_pixels, pass_video_url, use_frame_cache, video_decoder)
         self.engine: Any = None
 
     @classmethod

@@ -31,6 +31,7 @@ from lmms_eval.api.request import Request
 from lmms_eval.api.response import FailureKind, Response, Usage
 from lmms_eval.errors import ModelError, ServerUnreachableError
 from lmms_eval.models.api.endpoints import checked_url, endpoint_source, url_on
+from lmms_eval.models.api.prepare import PREPARED_AHEAD, build_all
 from lmms_eval.models.api.retry import RETRYABLE_STATUSES, Admission, BreakerEvent, CircuitBreaker, Contact, RetryPolicy, Ticket
 from lmms_eval.models.api.spread import Endpoints, SpreadPool, none_answered
 from lmms_eval.models.common import truncate_at_stops
@@ -39,7 +40,6 @@ from lmms_eval.redaction import Redactor
 logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-PREPARED_AHEAD = 16  # request bodies built before a worker is free to send them
 MAX_STOP_SEQUENCES = 4  # the OpenAI API's limit; longer lists are also applied client-side
 ERROR_EXCERPT = 300  # characters of a server's error text kept in a failure's message
 BODY_EXCERPT = 200  # characters of an unreadable reply kept in a failure's message
@@ -473,29 +473,19 @@ class _WorkerPool:
         return self.session
 
     def _build_all(self, loop: asyncio.AbstractEventLoop) -> None:
-        """On the builder thread: each request and its body, handed to the loop as it is done.
-
-        Building runs task code and decodes images; encoding compresses them. Task code
-        raising here stops every worker: the caller re-raises it. A body that cannot be
-        made (ValueError) fails only its own request.
-        """
+        """On the builder thread: see prepare.build_all; None marks the end of the requests."""
         assert self.prepared is not None
-        try:
-            while self.room.acquire() and not self.stopping.is_set():
-                request = next(self.requests, None)
-                if request is None:
-                    break
-                loop.call_soon_threadsafe(self.prepared.put_nowait, (request, self._body(request)))
-        except Exception as error:  # noqa: BLE001 - handed to the caller, who re-raises it
-            loop.call_soon_threadsafe(self._builder_failed, error)
-        finally:
-            loop.call_soon_threadsafe(self.prepared.put_nowait, None)
-
-    def _body(self, request: Request) -> dict[str, Any] | ValueError:
-        try:
-            return self.model._payload(request)
-        except ValueError as error:
-            return error
+        prepared = self.prepared
+        build_all(
+            self.model,
+            self.requests,
+            self.room,
+            self.stopping,
+            loop,
+            hand_over=lambda request, body: prepared.put_nowait((request, body)),
+            failed=self._builder_failed,
+            ended=lambda: prepared.put_nowait(None),
+        )
 
     def _builder_failed(self, error: Exception) -> None:
         self.failure = self.failure or error

@@ -27,6 +27,7 @@ from lmms_eval.api.request import Request
 from lmms_eval.api.response import FailureKind, Response
 from lmms_eval.errors import ModelError, ServerUnreachableError
 from lmms_eval.models.api.endpoints import EndpointSource, public_url, url_on
+from lmms_eval.models.api.prepare import PREPARED_AHEAD, build_all
 from lmms_eval.models.api.retry import BreakerEvent, CircuitBreaker, Contact
 from lmms_eval.models.common import truncate_at_stops
 
@@ -37,7 +38,6 @@ logger = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 1.0  # how often base_url_file is read again (the brief: at least every 2 s)
 TICK_SECONDS = 0.2  # how often the supervisor looks at the endpoints
-PREPARED_AHEAD = 16  # request bodies built before a worker is free to send them
 
 
 class Endpoints:
@@ -216,22 +216,16 @@ class SpreadPool:
     # --- building requests (one thread, as in _WorkerPool) --------------------------------
 
     def _build_all(self, loop: asyncio.AbstractEventLoop) -> None:
-        try:
-            while self.room.acquire() and not self.stopping.is_set():
-                request = next(self.requests, None)
-                if request is None:
-                    break
-                loop.call_soon_threadsafe(self._arrive, _Job(request, self._body(request)))
-        except Exception as error:  # noqa: BLE001 - handed to the caller, who re-raises it
-            loop.call_soon_threadsafe(self._fail, error)
-        finally:
-            loop.call_soon_threadsafe(self._builder_finished)
-
-    def _body(self, request: Request) -> dict[str, Any] | ValueError:
-        try:
-            return self.model._payload(request)
-        except ValueError as error:
-            return error
+        build_all(
+            self.model,
+            self.requests,
+            self.room,
+            self.stopping,
+            loop,
+            hand_over=lambda request, body: self._arrive(_Job(request, body)),
+            failed=self._fail,
+            ended=self._builder_finished,
+        )
 
     def _arrive(self, job: _Job) -> None:
         self.outstanding += 1

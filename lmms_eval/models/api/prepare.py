@@ -1,0 +1,53 @@
+"""Building request bodies on one thread, shared by the single-server pool
+(openai_chat._WorkerPool) and the several-server pool (spread.SpreadPool)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from lmms_eval.api.request import Request
+
+if TYPE_CHECKING:
+    from lmms_eval.models.api.openai_chat import OpenAIChat
+
+PREPARED_AHEAD = 16  # request bodies built before a worker is free to send them
+
+
+def request_body(model: OpenAIChat, request: Request) -> dict[str, Any] | ValueError:
+    """The JSON body of `request`, or the ValueError that fails only this request."""
+    try:
+        return model._payload(request)
+    except ValueError as error:
+        return error
+
+
+def build_all(
+    model: OpenAIChat,
+    requests: Iterator[Request],
+    room: threading.Semaphore,
+    stopping: threading.Event,
+    loop: asyncio.AbstractEventLoop,
+    hand_over: Callable[[Request, dict[str, Any] | ValueError], None],
+    failed: Callable[[Exception], None],
+    ended: Callable[[], None],
+) -> None:
+    """On the builder thread: each request and its body, handed to the loop as it is done.
+
+    Building runs task code and decodes images; encoding compresses them. One slot of
+    `room` is taken per request, so at most that many wait unsent. Task code raising
+    here is handed to `failed` (the caller re-raises it); a body that cannot be made
+    (ValueError) fails only its own request. `ended` is called last, always.
+    """
+    try:
+        while room.acquire() and not stopping.is_set():
+            request = next(requests, None)
+            if request is None:
+                break
+            loop.call_soon_threadsafe(hand_over, request, request_body(model, request))
+    except Exception as error:  # noqa: BLE001 - handed to the caller, who re-raises it
+        loop.call_soon_threadsafe(failed, error)
+    finally:
+        loop.call_soon_threadsafe(ended)

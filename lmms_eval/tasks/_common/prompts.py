@@ -22,3 +22,15 @@ def question_with_instruction(doc: dict[str, Any], lmms_eval_specific_kwargs: di
     if pre_prompt or post_prompt:
         question = question.replace(YES_NO_INSTRUCTION, "")
     return f"{pre_prompt}{question}{post_prompt}"
+
+
+def image_if_any(doc: dict[str, Any]) -> list[Any]:
+    """The doc's `image` column as one RGB image; no image when the column is missing or empty."""
+    image = doc.get("image")
+    return [image.convert("RGB")] if image is not None else []
+
+
+def question_between_prompts(doc: dict[str, Any], lmms_eval_specific_kwargs: dict[str, Any] | None = None) -> str:
+    """The question as it is, between the (possibly empty) pre and post prompts."""
+    kwargs = lmms_eval_specific_kwargs or {}
+    return f"{kwargs.get('pre_prompt', '') or ''}{doc['question']}{kwargs.get('post_prompt', '') or ''}"

@@ -9,6 +9,7 @@ from typing import Any
 
 from lmms_eval.judge.runner import JudgeQuestion
 from lmms_eval.judge.scoring import JudgedSample, JudgedValues, JudgeScoring
+from lmms_eval.tasks._common.prompts import image_if_any, question_between_prompts
 
 __all__ = [
     "doc_to_visual",
@@ -46,14 +47,8 @@ FAILURE_GRADE = 0.0
 CAPABILITIES = ("rec", "ocr", "know", "gen", "spat", "math")
 
 
-def doc_to_visual(doc: dict[str, Any]) -> list[Any]:
-    image = doc.get("image")
-    return [image.convert("RGB")] if image is not None else []
-
-
-def doc_to_text(doc: dict[str, Any], lmms_eval_specific_kwargs: dict[str, Any] | None = None) -> str:
-    kwargs = lmms_eval_specific_kwargs or {}
-    return f"{kwargs.get('pre_prompt', '') or ''}{doc['question']}{kwargs.get('post_prompt', '') or ''}"
+doc_to_visual = image_if_any
+doc_to_text = question_between_prompts
 
 
 def grade_of(reply: str) -> float | None:

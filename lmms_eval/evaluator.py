@@ -290,7 +290,7 @@ def _progress(task: Task, doc_count: int) -> Any:
 
     requests_per_doc = task.config.repeats if task.config.output_type == "generate_until" else 1
     total = doc_count * requests_per_doc if task.config.output_type != "multiple_choice" else None
-    return TaskProgress(task.name, total)  # a tqdm line in a terminal, plain log lines elsewhere
+    return TaskProgress(task.name, total)  # a rich line in a terminal, plain log lines elsewhere
 
 
 def _without_media(docs: Any, task: Task) -> Any:

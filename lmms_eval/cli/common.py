@@ -97,9 +97,9 @@ def report_unshared(errors: list[str]) -> int:
 
 def report_end(evaluation: Any) -> int:
     """Print the table; the exit status says whether every request was answered."""
-    from lmms_eval.report.table import render_table
+    from lmms_eval.report.table import print_table
 
-    print(render_table(evaluation))
+    print_table(evaluation)
     warn_empty_answers(evaluation)
     if evaluation.failed_requests:
         print(f"lmms-eval: {evaluation.failed_requests} requests failed; their docs are not scored", file=sys.stderr)

@@ -1,6 +1,6 @@
-"""Progress of a task's inference: in a terminal one tqdm line per task (rate, ETA, failures
-so far, answers from the store); elsewhere (a log file, CI) a plain log line now and then and
-one when the task is done."""
+"""Progress of a task's inference: in a terminal one rich progress line per task (rate, ETA,
+failures so far, answers from the store; kept when the task is done); elsewhere (a log file,
+CI) a plain log line now and then and one when the task is done."""
 
 from __future__ import annotations
 
@@ -23,11 +23,11 @@ class TaskProgress:
         self.stream = stream if stream is not None else sys.stderr
         self.done = self.failed = self.from_store = 0
         self.started = self._last_line = time.monotonic()
-        self._bar: Any = None
-        if _is_terminal(self.stream):
-            from tqdm import tqdm
-
-            self._bar = tqdm(total=total, desc=task, unit="req", file=self.stream, leave=True, mininterval=0.5, dynamic_ncols=True)
+        self._bar: Any = None  # a started rich Progress, in a terminal
+        if is_terminal(self.stream):
+            self._bar = _rich_progress(self.stream)
+            self._line = self._bar.add_task(task, total=total, counts=self._counts())
+            self._bar.start()
 
     def __enter__(self) -> TaskProgress:
         return self
@@ -41,22 +41,20 @@ class TaskProgress:
         self.failed += failed
         self.from_store += stored
         if self._bar is not None:
-            if failed or stored or self.done == 1:  # the postfix changes only then
-                self._bar.set_postfix_str(self._counts(), refresh=False)
-            self._bar.update(1)
+            self._bar.update(self._line, advance=1, counts=self._counts())  # drawn by rich's own refresh thread
         elif time.monotonic() - self._last_line >= self.interval:
             self._last_line = time.monotonic()
             self._plain_line(final=False)
 
     def update(self, count: int = 1) -> None:
-        """tqdm's interface: `count` answers, none failed or stored."""
+        """A bar's interface (tqdm's): `count` answers, none failed or stored."""
         for _ in range(count):
             self.note()
 
     def close(self) -> None:
         if self._bar is not None:
-            self._bar.set_postfix_str(self._counts(), refresh=False)
-            self._bar.close()
+            self._bar.update(self._line, counts=self._counts())
+            self._bar.stop()  # draws the final line and leaves it
             self._bar = None
         elif self.done:
             self._plain_line(final=True)
@@ -77,7 +75,25 @@ class TaskProgress:
         logger.info("%s", ", ".join(parts))  # through logging: --verbosity WARNING silences it
 
 
-def _is_terminal(stream: TextIO) -> bool:
+def _rich_progress(stream: TextIO) -> Any:
+    """A rich Progress writing to `stream`: task, bar, done/total, %, rate, ETA, counts."""
+    from rich.console import Console  # only in a terminal: --help and --tasks list stay fast
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TaskProgressColumn, TextColumn, TimeRemainingColumn
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text("? req/s" if speed is None else f"{speed:.1f} req/s")
+
+    columns = (TextColumn("{task.description}", markup=False), BarColumn(bar_width=24), MofNCompleteColumn(), TaskProgressColumn(),
+               RateColumn(), TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[counts]}", markup=False))
+    console = Console(file=stream, highlight=False)
+    # Our log lines reach stderr through handlers that hold the stream itself, so rich's redirect would not catch them.
+    return Progress(*columns, console=console, transient=False, refresh_per_second=4, redirect_stdout=False, redirect_stderr=False)
+
+
+def is_terminal(stream: TextIO) -> bool:
     isatty = getattr(stream, "isatty", None)
     try:
         return bool(isatty and isatty())

@@ -10,6 +10,7 @@ from typing import Any
 
 from lmms_eval.evaluator import Evaluation, TaskRun
 from lmms_eval.pricing import Pricing, listed_pricing
+from lmms_eval.report.grid import Block, Grid, render_plain
 
 
 def throughput_entry(evaluation: Evaluation, task_run: TaskRun) -> dict[str, Any]:
@@ -93,21 +94,20 @@ def footer_rows(evaluation: Evaluation) -> list[tuple[str, ...]]:
 
 
 def footer_lines(evaluation: Evaluation) -> list[str]:
-    """The cost and throughput table printed under the scores (nothing for a rescore, which asked nothing)."""
+    """The cost and throughput table printed under the scores, as markdown lines."""
+    blocks = footer_blocks(evaluation)
+    return render_plain(blocks).split("\n") if blocks else []
+
+
+def footer_blocks(evaluation: Evaluation) -> list[Block]:
+    """The cost and throughput table under the scores (nothing for a rescore, which asked nothing)."""
     if evaluation.source != "live" or not evaluation.task_runs:
         return []
-    rows = footer_rows(evaluation)
-    widths = [max(len(row[i]) for row in (_FOOTER_HEADER, *rows)) for i in range(len(_FOOTER_HEADER))]
-
-    def line(cells: tuple[str, ...]) -> str:
-        return "| " + " | ".join(cell.ljust(width) for cell, width in zip(cells, widths)) + " |"
-
-    separator = "|" + "|".join("-" * (width + 2) for width in widths) + "|"
-    lines = ["", line(_FOOTER_HEADER), separator, *(line(row) for row in rows)]
+    blocks: list[Block] = ["", Grid(_FOOTER_HEADER, tuple(footer_rows(evaluation)))]
     total = _total_cost(evaluation)
     if total is not None:
-        lines.append(f"Total cost: ${total:.4f}")
-    return lines
+        blocks.append(f"Total cost: ${total:.4f}")
+    return blocks
 
 
 def _total_cost(evaluation: Evaluation) -> float | None:

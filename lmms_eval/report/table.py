@@ -1,33 +1,45 @@
-"""The table printed at the end of a run."""
+"""The table printed at the end of a run: rich tables in a terminal, lmms-eval's markdown
+layout elsewhere (scripts parse it); the cells are computed once for both."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TextIO
 
 from lmms_eval.engine.aggregate import MetricKey, Score
 from lmms_eval.evaluator import Evaluation
-from lmms_eval.report.cost import footer_lines
+from lmms_eval.report.cost import footer_blocks
+from lmms_eval.report.grid import Block, Grid, print_blocks, render_plain
 from lmms_eval.report.results import empty_answers
 
 _HEADER = ("Task", "Version", "Filter", "n-shot", "Metric", "Value", "Stderr", "n")
 
 
+def print_table(evaluation: Evaluation, stream: TextIO | None = None) -> None:
+    """Print the run's tables to `stream` (stdout): rich in a terminal, markdown elsewhere."""
+    print_blocks(table_blocks(evaluation), stream)
+
+
 def render_table(evaluation: Evaluation) -> str:
+    """The markdown text printed off a terminal."""
+    return render_plain(table_blocks(evaluation))
+
+
+def table_blocks(evaluation: Evaluation) -> list[Block]:
     rows = []
     for name, task_run in evaluation.task_runs.items():
         config = task_run.task.config
         higher = {spec.name: spec.higher_is_better for spec in task_run.metrics}
         rows.extend(_rows(config.task_alias or name, config.version, task_run.task.num_fewshot, task_run.scores, higher))
-    lines = [_format(rows)] if rows else ["(no scores: predictions only)" if evaluation.run.predict_only else "(no scores)"]
+    blocks: list[Block] = [Grid(_HEADER, tuple(rows))] if rows else ["(no scores: predictions only)" if evaluation.run.predict_only else "(no scores)"]
     group_rows = []
     aliases = {node.name: node.config.group_alias or node.name for node in evaluation.selection.groups()}
     for group, scores in evaluation.group_scores.items():
         group_rows.extend(_rows(aliases.get(group, group), None, None, scores, {}))
     if group_rows:
-        lines += ["", _format(group_rows)]
-    lines += footer_lines(evaluation)  # cost and throughput per task
-    lines += _failure_lines(evaluation)
-    return "\n".join(lines)
+        blocks += ["", Grid(_HEADER, tuple(group_rows))]
+    blocks += footer_blocks(evaluation)  # cost and throughput per task
+    blocks += _failure_lines(evaluation)
+    return blocks
 
 
 def _rows(name: str, version: Any, shots: int | None, scores: dict[MetricKey, Score], higher: dict[str, bool]) -> list[tuple[str, ...]]:
@@ -45,16 +57,6 @@ def _rows(name: str, version: Any, shots: int | None, scores: dict[MetricKey, Sc
 
 def _number(value: Any) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
-
-
-def _format(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(row[i]) for row in (_HEADER, *rows)) for i in range(len(_HEADER))]
-
-    def line(cells: tuple[str, ...]) -> str:
-        return "| " + " | ".join(cell.ljust(width) for cell, width in zip(cells, widths)) + " |"
-
-    separator = "|" + "|".join("-" * (width + 2) for width in widths) + "|"
-    return "\n".join([line(_HEADER), separator, *(line(row) for row in rows)])
 
 
 def _failure_lines(evaluation: Evaluation) -> list[str]:

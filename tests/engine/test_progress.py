@@ -1,10 +1,11 @@
-"""Progress: a tqdm line per task in a terminal (rate, ETA, failures, answers from the store);
+"""Progress: a rich line per task in a terminal (rate, ETA, failures, answers from the store);
 plain log lines elsewhere."""
 
 from __future__ import annotations
 
 import io
 import logging
+import re
 
 from lmms_eval.api.model import Model
 from lmms_eval.api.request import Origin, Request, RequestType
@@ -32,17 +33,34 @@ def requests(count: int) -> list:
     return [Request(RequestType.GENERATE_UNTIL, Origin("colours", doc_id), "Q?") for doc_id in range(count)]
 
 
-def test_in_a_terminal_one_line_shows_rate_eta_failures_and_stored_answers():
+def shown_lines(terminal: io.StringIO) -> list[str]:
+    """What the terminal shows at the end: escape codes dropped, each redraw (\\r) replacing the line."""
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal.getvalue())
+    return [line.rsplit("\r", 1)[-1] for line in text.split("\n") if line.strip()]
+
+
+def test_in_a_terminal_one_line_shows_rate_eta_failures_and_stored_answers(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "160")  # rich cuts a line to the terminal's width
     terminal = Terminal()
     progress = TaskProgress("colours", total=5, stream=terminal)
     with progress:
         run_inference(FailsOdd(), RequestType.GENERATE_UNTIL, [*requests(4), UnbuiltDoc(Origin("colours", 4), "doc 4: bad image")], progress)
-    shown = terminal.getvalue()
-    last = shown.replace("\r", "\n").strip().splitlines()[-1]
-    assert last.startswith("colours: 100%") and "5/5" in last
-    assert "failed=3, from store=0" in last  # docs 1 and 3 failed, doc 4 could not be built
-    assert "req/s" in last or "s/req" in last
+    [last] = shown_lines(terminal)  # one line, kept when done
+    assert last.startswith("colours ") and " 5/5 " in last and "100%" in last
+    assert last.endswith("failed=3, from store=0")  # docs 1 and 3 failed, doc 4 could not be built
+    assert re.search(r" [0-9.?]+ req/s ETA ", last)
     assert (progress.done, progress.failed, progress.from_store) == (5, 3, 0)
+
+
+def test_each_task_keeps_its_own_line_in_a_terminal(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "160")
+    terminal = Terminal()
+    for task, total in (("colours", 2), ("shapes", None)):  # a task of unknown length too
+        with TaskProgress(task, total=total, stream=terminal) as progress:
+            progress.update(2)
+    first, second = shown_lines(terminal)
+    assert first.startswith("colours ") and " 2/2 " in first
+    assert second.startswith("shapes ") and second.endswith("failed=0, from store=0")
 
 
 def test_elsewhere_plain_log_lines_with_the_same_counts(caplog):

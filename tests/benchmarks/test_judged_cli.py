@@ -104,7 +104,8 @@ HALLUSION = [
 ]
 
 
-def test_hallusion_bench_image(tmp_path):
+def run_hallusion_bench(tmp_path):
+    """hallusion_bench_image over the HALLUSION rows, judged by their verdicts: (run, task folder, model replies)."""
     rows = [{"category": c, "subcategory": "chart", "visual_input": "1", "set_id": s, "figure_id": f, "sample_note": "", "question_id": q,
              "question": f"[h{n}] Is the bar higher than 5?", "gt_answer_details": "It is higher.", "gt_answer": "1",
              "filename": f"{c}/chart/{s}_{f}.png", "image": solid_image(n)}
@@ -113,7 +114,12 @@ def test_hallusion_bench_image(tmp_path):
     data = write_parquet(folder / "data" / "image.parquet", rows, HALLUSION_FEATURES)
     user_task(folder, "hallusion_bench_image", "hallusion_bench/hallusion_bench_image.yaml", "image", data)
     model = {f"[h{n}]": row[4] for n, row in enumerate(HALLUSION)}
-    run = run_judged(tmp_path, "hallusion_bench_image", folder, model, {row[4].split("]")[0] + "]": row[5] for row in HALLUSION})
+    verdicts = {row[4].split("]")[0] + "]": row[5] for row in HALLUSION}
+    return run_judged(tmp_path, "hallusion_bench_image", folder, model, verdicts), folder, model
+
+
+def test_hallusion_bench_image(tmp_path):
+    run, folder, model = run_hallusion_bench(tmp_path)
     assert run.code == 0
     scores = run.scores("hallusion_bench_image")
     assert scores["aAcc,none"] == 50.0  # rows 0 and 2
@@ -283,15 +289,7 @@ def test_hallusion_bench_rejudged_by_rescore(tmp_path):
     from lmms_eval.cli.main import main
     from lmms_eval.testing.server import OracleServer
 
-    rows = [{"category": c, "subcategory": "chart", "visual_input": "1", "set_id": s, "figure_id": f, "sample_note": "", "question_id": q,
-             "question": f"[h{n}] Is the bar higher than 5?", "gt_answer_details": "It is higher.", "gt_answer": "1",
-             "filename": f"{c}/chart/{s}_{f}.png", "image": solid_image(n)}
-            for n, (c, s, f, q, *_r) in enumerate(HALLUSION)]  # fmt: skip
-    folder = tmp_path / "tasks"
-    data = write_parquet(folder / "data" / "image.parquet", rows, HALLUSION_FEATURES)
-    user_task(folder, "hallusion_bench_image", "hallusion_bench/hallusion_bench_image.yaml", "image", data)
-    model = {f"[h{n}]": row[4] for n, row in enumerate(HALLUSION)}
-    run = run_judged(tmp_path, "hallusion_bench_image", folder, model, {row[4].split("]")[0] + "]": row[5] for row in HALLUSION})
+    run, folder, _model = run_hallusion_bench(tmp_path)
     assert run.code == 0 and run.scores("hallusion_bench_image")["aAcc,none"] == 50.0
     with OracleServer(model_name="judge-b", canned={"Prediction answer:": "correct"}) as other:
         judge_args = f"base_url={other.base_url},model=judge-b,max_retries=0"

@@ -38,6 +38,18 @@ def test_corrupt_entry_is_decoded_again(clip, tmp_path):
     assert load_frames(clip, spec, cache).frames.shape[0] == 2
 
 
+def test_truncated_entry_is_decoded_again(clip, tmp_path):
+    cache = FrameCache(tmp_path)
+    spec = VideoSampling(max_frames_num=3)
+    first = load_frames(clip, spec, cache)
+    entry = cache.entry_path(clip, spec)
+    entry.write_bytes(entry.read_bytes()[: entry.stat().st_size // 2])  # a half-written file (a copy cut short)
+    assert cache.get(clip, spec) is None
+    again = load_frames(clip, spec, cache)
+    assert again.indices == first.indices and (again.frames == first.frames).all()
+    assert cache.get(clip, spec) is not None  # rewritten whole
+
+
 def test_prefetch_keeps_order_and_bounds_depth():
     in_flight, peak, lock = [0], [0], threading.Lock()
 

@@ -29,7 +29,7 @@ def test_frames_by_default_as_many_as_asked(clip, tmp_path, monkeypatch):
         [response] = list(model.generate_until([_ask(clip)]))
         assert response.ok
         assert _user_parts(server) == ["image_url"] * 6 + ["text"]
-    assert list((tmp_path / "frames").rglob("*.npz"))  # decoded frames were kept for the next run
+    assert list((tmp_path / "frames").rglob("*.frames"))  # decoded frames were kept for the next run
 
 
 def test_pass_video_url_sends_the_video(clip):

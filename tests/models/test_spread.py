@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from helpers import COLOUR_DOCS, write_image_parquet
 
 from lmms_eval.api.request import Origin, Request, RequestType
+from lmms_eval.api.response import Response
 from lmms_eval.cli.main import main
 from lmms_eval.errors import ModelError
 from lmms_eval.models.api.endpoints import endpoint_source, public_url, read_url_file
@@ -43,6 +45,17 @@ def wait_until(condition, seconds: float = 20.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("the run never reached the state this test waits for")
         time.sleep(0.01)
+
+
+def generate_while(model: OpenAIChat, count: int, change: Callable[[], None]) -> list[Response]:
+    """`count` text requests generated while `change` (the servers' story) runs on its own
+    thread; every doc comes back exactly once, answered or failed."""
+    changer = threading.Thread(target=change)
+    changer.start()
+    responses = list(model.generate_until(text_requests(count)))
+    changer.join()
+    assert sorted(response.origin.doc_id for response in responses) == list(range(count))
+    return responses
 
 
 def write_urls(path: Path, *servers) -> None:
@@ -96,12 +109,8 @@ def test_one_killed_and_one_added_mid_run_lose_nothing_and_answer_once(start_ora
         first.latency = 0.05
         joined.set()
 
-    changer = threading.Thread(target=change_servers)
-    changer.start()
-    responses = list(model.generate_until(text_requests(240)))
-    changer.join()
+    responses = generate_while(model, 240, change_servers)
     assert killed.is_set() and joined.is_set()
-    assert sorted(response.origin.doc_id for response in responses) == list(range(240))
     assert all(response.ok for response in responses), [response.failure for response in responses if not response.ok][:3]
     answered_by = {response.endpoint for response in responses}
     assert late.base_url in answered_by and first.base_url in answered_by
@@ -127,11 +136,7 @@ def test_a_server_taken_out_of_the_file_drains_and_rejoins_when_put_back(start_o
         wait_until(lambda: leaves.chat_requests > counts[0])
         stays.latency = 0.05
 
-    changer = threading.Thread(target=out_and_back)
-    changer.start()
-    responses = list(model.generate_until(text_requests(300)))
-    changer.join()
-    assert sorted(response.origin.doc_id for response in responses) == list(range(300))
+    responses = generate_while(model, 300, out_and_back)
     assert all(response.ok for response in responses)
     assert leaves.answered == leaves.chat_requests  # drained: what it held was answered, not cut off
     assert leaves.chat_requests > counts[0]  # back in the file, it got requests again
@@ -152,11 +157,7 @@ def test_a_server_that_comes_back_is_probed_back_in(start_oracle):
         wait_until(lambda: flaky.answered > answered_before[0])
         steady.latency = 0.05
 
-    restarter = threading.Thread(target=restart)
-    restarter.start()
-    responses = list(model.generate_until(text_requests(200)))
-    restarter.join()
-    assert sorted(response.origin.doc_id for response in responses) == list(range(200))
+    responses = generate_while(model, 200, restart)
     assert all(response.ok for response in responses)
     assert flaky.answered > answered_before[0]
 
@@ -170,11 +171,7 @@ def test_requests_fail_only_when_no_endpoint_answers(start_oracle):
         for server in servers:
             server.kill()
 
-    killer = threading.Thread(target=kill_all)
-    killer.start()
-    responses = list(model.generate_until(text_requests(40)))
-    killer.join()
-    assert sorted(response.origin.doc_id for response in responses) == list(range(40))
+    responses = generate_while(model, 40, kill_all)
     failed = [response for response in responses if not response.ok]
     assert failed and all("no endpoint answered for 0.3 s" in response.failure.message for response in failed)
     assert len(responses) - len(failed) <= sum(server.answered for server in servers)

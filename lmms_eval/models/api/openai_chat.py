@@ -31,7 +31,7 @@ from lmms_eval.api.request import Request
 from lmms_eval.api.response import FailureKind, Response, Usage
 from lmms_eval.errors import ModelError, ServerUnreachableError
 from lmms_eval.models.api.endpoints import checked_url, endpoint_source, url_on
-from lmms_eval.models.api.prepare import PREPARED_AHEAD, build_all
+from lmms_eval.models.api.prepare import PREPARED_AHEAD, PreparingPool, build_all
 from lmms_eval.models.api.retry import RETRYABLE_STATUSES, Admission, BreakerEvent, CircuitBreaker, Contact, RetryPolicy, Ticket
 from lmms_eval.models.api.spread import Endpoints, SpreadPool, none_answered
 from lmms_eval.models.common import truncate_at_stops
@@ -404,7 +404,7 @@ class OpenAIChat(Model):
         return options
 
 
-class _WorkerPool:
+class _WorkerPool(PreparingPool):
     """`num_concurrent` workers, each taking the next prepared request when it is free.
 
     One thread builds the requests (task code, image decoding) and their JSON bodies
@@ -498,17 +498,8 @@ class _WorkerPool:
         while self.finished:
             yield self.finished.popleft()
 
-    async def wait_for_progress(self) -> None:
-        await self.progress.wait()
-        self.progress.clear()
-
-    def raise_failure(self) -> None:
-        if self.failure is not None:
-            raise self.failure
-
     async def close(self) -> None:
-        self.stopping.set()
-        self.room.release()  # the builder may be waiting for room
+        self._stop_builder()
         for worker in self.workers:
             worker.cancel()
         await asyncio.gather(*self.workers, return_exceptions=True)

@@ -51,3 +51,25 @@ def build_all(
         loop.call_soon_threadsafe(failed, error)
     finally:
         loop.call_soon_threadsafe(ended)
+
+
+class PreparingPool:
+    """What both pools share around their builder thread: the caller waits on `progress`
+    and re-raises `failure`; closing stops the builder. Each pool sets these attributes."""
+
+    progress: asyncio.Event
+    failure: BaseException | None
+    room: threading.Semaphore
+    stopping: threading.Event
+
+    async def wait_for_progress(self) -> None:
+        await self.progress.wait()
+        self.progress.clear()
+
+    def raise_failure(self) -> None:
+        if self.failure is not None:
+            raise self.failure
+
+    def _stop_builder(self) -> None:
+        self.stopping.set()
+        self.room.release()  # the builder may be waiting for room

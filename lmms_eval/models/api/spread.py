@@ -27,7 +27,7 @@ from lmms_eval.api.request import Request
 from lmms_eval.api.response import FailureKind, Response
 from lmms_eval.errors import ModelError, ServerUnreachableError
 from lmms_eval.models.api.endpoints import EndpointSource, public_url, url_on
-from lmms_eval.models.api.prepare import PREPARED_AHEAD, build_all
+from lmms_eval.models.api.prepare import PREPARED_AHEAD, PreparingPool, build_all
 from lmms_eval.models.api.retry import BreakerEvent, CircuitBreaker, Contact
 from lmms_eval.models.common import truncate_at_stops
 
@@ -147,7 +147,7 @@ class _Live:
             self.healthy.set()
 
 
-class SpreadPool:
+class SpreadPool(PreparingPool):
     """The `_WorkerPool` of a backend with several endpoints (same interface: start,
     take_finished, exhausted, wait_for_progress, raise_failure, close)."""
 
@@ -191,17 +191,8 @@ class SpreadPool:
         finished, self.finished = self.finished, []
         yield from finished
 
-    async def wait_for_progress(self) -> None:
-        await self.progress.wait()
-        self.progress.clear()
-
-    def raise_failure(self) -> None:
-        if self.failure is not None:
-            raise self.failure
-
     async def close(self) -> None:
-        self.stopping.set()
-        self.room.release()  # the builder may be waiting for room
+        self._stop_builder()
         tasks = [task for live in self.live.values() for task in live.workers + ([live.probe] if live.probe else [])]
         tasks += list(self.joining.values()) + ([self.supervisor] if self.supervisor else [])
         for task in tasks:

@@ -114,7 +114,7 @@ def _decode_with_decord(path: Path, sampling: VideoSampling) -> DecodedVideo:
     try:
         import decord
     except ImportError:
-        raise VideoDecodeError("video_decoder=decord needs the decord package (pip install decord)") from None
+        raise VideoDecodeError("video_decoder=decord needs the decord module (pip install eva-decord, or decord)") from None
     import numpy as np
 
     reader = decord.VideoReader(str(path), num_threads=1)

@@ -1,7 +1,7 @@
 """MMLU and GSM8K through `hf` on the real SmolLM2-135M-Instruct GGUF, 20 questions each.
 
 The run goes through benchmarks/bench_smollm2_text.py (the library tasks, their prompts,
-filters and metrics, the real model). Zero-shot and a 48-token budget keep it to about a
+filters and metrics, the real model). Zero-shot, one batch and a 32-token budget keep it to about a
 minute on two cores; the 5-shot figures come from running the script itself. The scores
 of a 135M model are figures, not test thresholds.
 """
@@ -25,7 +25,7 @@ def load_bench():
 def test_mmlu_and_gsm8k_run_on_the_real_model(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     bench = load_bench()
-    results = bench.run(20, tmp_path, extra_flags=("--num_fewshot", "0", "--gen_kwargs", "max_new_tokens=48"))
+    results = bench.run(20, tmp_path, batch_size=20, extra_flags=("--num_fewshot", "0", "--gen_kwargs", "max_new_tokens=32"))
 
     for key in ("acc,none", "acc_stderr,none"):
         assert 0.0 <= results["mmlu_miscellaneous"][key] <= 1.0

@@ -3,7 +3,8 @@
 Building a request runs the task's functions on its doc (doc_to_text, doc_to_visual,
 few-shot choice) and hashes its media for the key. The cache keeps, per task and
 configuration, each doc's requests as data: type, index, key, prompt (media as kind and
-digest), generation settings, continuation, or why the doc could not be built.
+digest), generation settings and continuation. A doc that could not be built is left out
+(its file may be there next run), so a window holding one is built again each run.
 
 On a re-run:
 - a request without media is restored whole from the cache (its key is recomputed from
@@ -163,9 +164,7 @@ def delete_cached(task_name: str) -> int:
 # --- records --------------------------------------------------------------------------------
 
 
-def _record(item: Request | UnbuiltDoc) -> dict[str, Any]:
-    if isinstance(item, UnbuiltDoc):
-        return {"unbuilt": item.reason}
+def _record(item: Request) -> dict[str, Any]:
     media = bool(item.visuals) or (item.is_chat and bool(item.context.media()))
     return {
         "type": item.type.value,
@@ -179,10 +178,8 @@ def _record(item: Request | UnbuiltDoc) -> dict[str, Any]:
     }
 
 
-def _restore(record: dict[str, Any], doc_id: int, builder: RequestBuilder, rebuild: _Rebuilder) -> Request | UnbuiltDoc | PendingRequest | None:
+def _restore(record: dict[str, Any], doc_id: int, builder: RequestBuilder, rebuild: _Rebuilder) -> Request | PendingRequest | None:
     """The cached item, or None when it does not restore to the same request."""
-    if "unbuilt" in record:
-        return UnbuiltDoc(Origin(builder.task_name, doc_id, 0), str(record["unbuilt"]), builder.task_hash)
     kind, origin = RequestType(record["type"]), Origin(builder.task_name, doc_id, int(record["index"]))
     if record["media"]:
         return PendingRequest(kind, origin, record["key"], record["prompt"], record["gen_kwargs"], rebuild)
@@ -242,13 +239,12 @@ def cached_requests(builder: RequestBuilder, docs: Any, doc_ids: Sequence[int], 
         logger.info("%s: requests of %d docs from the request cache %s", builder.task_name, len(doc_ids), path)
         yield from restored
         return
-    built: dict[str, list[dict[str, Any]] | dict[str, Any]] = {}
+    built: dict[str, list[dict[str, Any]]] = {}
     for item in iter_requests(builder, docs, doc_ids):
-        doc_id = str(item.origin.doc_id)
-        if isinstance(item, UnbuiltDoc):
-            built[doc_id] = _record(item)
-        else:
-            built.setdefault(doc_id, []).append(_record(item))  # type: ignore[union-attr]
+        # A doc that could not be built is not cached: the file it lacks may be there next
+        # run, so the window stays uncovered and is built again rather than failing as cached.
+        if not isinstance(item, UnbuiltDoc):
+            built.setdefault(str(item.origin.doc_id), []).append(_record(item))
         yield item
     # Only a window read to its end is cached (a backend that stopped early left docs unbuilt).
     _write(path, builder.task_name, {**stored, **built})
@@ -262,7 +258,7 @@ def _restore_window(stored: dict[str, Any], doc_ids: Sequence[int], builder: Req
     items: list[Any] = []
     for doc_id in doc_ids:
         entry = stored[str(doc_id)]
-        for record in [entry] if isinstance(entry, dict) else entry:
+        for record in entry if isinstance(entry, list) else [entry]:  # a dict: a doc unbuilt in an older cache (stale)
             try:
                 item = _restore(record, doc_id, builder, rebuild)
             except (KeyError, TypeError, ValueError):

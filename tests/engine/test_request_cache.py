@@ -145,14 +145,19 @@ def test_the_cache_name_changes_with_what_shapes_the_requests(make_task):
     assert cache_path(RequestBuilder(changed, False), changed.eval_docs()) != base
 
 
-def test_an_unbuildable_doc_is_cached_as_such(make_task, renders, tmp_path):
+def test_an_unbuildable_doc_is_not_cached_and_is_built_again(make_task, renders, tmp_path):
     rows = [{**ROWS[0], "path": str(tmp_path / "missing.png")}, {**ROWS[1], "path": str(tmp_path / "missing.png")}]
     task = make_task(rows, doc_to_visual="!function open_image")
     built = requests_of(task, True, [0, 1], "true")
-    restored = requests_of(task, True, [0, 1], "true")
-    assert renders == [0, 1]
-    assert all(isinstance(item, UnbuiltDoc) for item in built + restored)
-    assert [item.reason for item in restored] == [item.reason for item in built]
+    again = requests_of(task, True, [0, 1], "true")
+    assert renders == [0, 1, 0, 1]  # the failure was not cached: the docs are read again
+    assert all(isinstance(item, UnbuiltDoc) for item in built + again)
+    assert [item.reason for item in again] == [item.reason for item in built]
+    from PIL import Image
+
+    Image.new("RGB", (4, 4), (30, 60, 220)).save(tmp_path / "missing.png")  # the file is there now
+    fixed = requests_of(task, True, [0, 1], "true")
+    assert all(isinstance(item, Request) for item in fixed)
 
 
 def test_a_cli_rerun_with_the_store_builds_no_request(oracle, colour_task, tmp_path, renders, monkeypatch, cache_folder):

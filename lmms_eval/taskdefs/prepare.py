@@ -46,7 +46,9 @@ def prepare(selection: Selection) -> Iterator[PreparedSplit]:
 def _media(config: Any) -> PreparedMedia | None:
     """The extracted media folder and its size (the markers make this a lookup, not a second extraction)."""
     base_dir = Path(config.source).parent if config.source else Path.cwd()
-    return fetch_video_archives(config, dict(config.dataset_kwargs or {}), base_dir)
+    # Loading the split just extracted the archives: force_unzip must not extract them again here.
+    kwargs = {**(config.dataset_kwargs or {}), "force_unzip": False}
+    return fetch_video_archives(config, kwargs, base_dir)
 
 
 def _cache_bytes(docs: Any) -> int:

@@ -210,3 +210,32 @@ def test_prepare_extracts_and_reports_the_size(hf_home: Path, repo: Path, tmp_pa
     size = sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
     assert f"videos: {folder} ({size / 1e6:.1f} MB extracted)" in capsys.readouterr().out
     assert (folder / "data" / "clipA.mp4").exists()
+
+
+def test_prepare_with_force_unzip_extracts_once(hf_home: Path, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lmms_eval.cli.main import main
+    from lmms_eval.taskdefs import video_datasets
+
+    calls = []
+    real = video_datasets._extract
+    monkeypatch.setattr(video_datasets, "_extract", lambda archive, folder: (calls.append(archive.name), real(archive, folder)))
+    tasks = tmp_path / "tasks"
+    tasks.mkdir()
+    (tasks / "v.yaml").write_text(
+        f"task: vforce\ndataset_path: {repo}\ndataset_name: videomme\ntest_split: test\ndoc_to_text: question\n"
+        "dataset_kwargs:\n  video: true\n  cache_dir: videomme\n  force_unzip: true\n"
+    )
+    assert main(["prepare", "--tasks", "vforce", "--include_path", str(tasks)]) == 0
+    assert sorted(calls) == ["subtitle.zip", "videos_chunked_01.zip"]
+
+
+def test_a_failed_extraction_does_not_look_complete(hf_home: Path, repo: Path) -> None:
+    (repo / "subtitle.zip").write_bytes(b"not a zip")
+    with pytest.raises(DatasetLoadError, match="cannot extract"):
+        load_splits(config_for(repo))
+    folder = hf_home / "videomme"
+    assert (folder / BUSY_MARKER).exists() and not (folder / DONE_MARKER).exists()
+    write_zip(repo / "subtitle.zip", {"subtitle/clipA.srt": b"ok"})
+    load_splits(config_for(repo))  # the busy marker makes the next run extract everything again
+    assert (folder / "subtitle" / "clipA.srt").read_bytes() == b"ok"
+    assert (folder / DONE_MARKER).exists() and not (folder / BUSY_MARKER).exists()

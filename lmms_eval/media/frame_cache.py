@@ -154,3 +154,18 @@ def read_frames(video: str | os.PathLike[str], sampling: VideoSampling, cache: F
     decoded = decode_video(video, sampling)
     cache.put(video, sampling, decoded)
     return decoded
+
+
+def backend_video_media(
+    max_frames_num: Any, fps: Any, max_pixels: Any, video_decoder: Any, use_frame_cache: bool
+) -> tuple[VideoSampling, FrameCache | None]:
+    """A backend's sampling spec from its model args, and its frame cache (None when off).
+    A bad value is bad --model_args: ModelError, one line."""
+    from lmms_eval.errors import ModelError
+
+    values = {"max_frames_num": max_frames_num, "fps": fps, "max_pixels": max_pixels, "video_decoder": video_decoder}
+    try:
+        sampling = VideoSampling.from_kwargs(values)
+    except ValueError as error:
+        raise ModelError(str(error)) from None
+    return sampling, FrameCache() if use_frame_cache else None

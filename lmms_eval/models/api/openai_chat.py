@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from lmms_eval.api.messages import ChatMessages, to_openai
-from lmms_eval.media.frame_cache import FrameCache
+from lmms_eval.media.frame_cache import backend_video_media
 from lmms_eval.media.parts import frames_as_images
-from lmms_eval.media.sampling import DEFAULT_DECODER, DEFAULT_MAX_FRAMES, VideoSampling
+from lmms_eval.media.sampling import DEFAULT_DECODER, DEFAULT_MAX_FRAMES
 from lmms_eval.api.model import Model
 from lmms_eval.api.request import Request
 from lmms_eval.api.response import FailureKind, Response, Usage
@@ -130,12 +130,8 @@ class OpenAIChat(Model):
     ) -> None:
         super().__init__(**unused)
         # Videos go as sampled frames (any server) unless the server decodes them (vLLM).
-        try:
-            self.video_sampling = VideoSampling(max_frames_num=int(max_frames_num), fps=fps, max_pixels=max_pixels, video_decoder=video_decoder)
-        except ValueError as error:
-            raise ModelError(str(error)) from None
+        self.video_sampling, self.frame_cache = backend_video_media(max_frames_num, fps, max_pixels, video_decoder, use_frame_cache)
         self.pass_video_url = bool(pass_video_url)
-        self.frame_cache = FrameCache() if use_frame_cache else None
         if num_concurrent < 1:
             raise ModelError("num_concurrent must be at least 1")
         if image_format.upper() not in ("PNG", "JPEG"):

@@ -8,9 +8,8 @@ from typing import Any, ClassVar
 
 from lmms_eval.api.messages import ChatMessages, to_hf
 from lmms_eval.api.request import Request
-from lmms_eval.errors import ModelError
-from lmms_eval.media.frame_cache import FrameCache
-from lmms_eval.media.sampling import DEFAULT_DECODER, DEFAULT_MAX_FRAMES, VideoSampling
+from lmms_eval.media.frame_cache import backend_video_media
+from lmms_eval.media.sampling import DEFAULT_DECODER, DEFAULT_MAX_FRAMES
 from lmms_eval.models.hf.base import TransformersBackend
 from lmms_eval.models.hf.video_inputs import decode_videos, video_processor_kwargs
 
@@ -35,11 +34,7 @@ class HFVisionLanguageModel(TransformersBackend):
         # Bounds on image tokens, for processors that take them (Qwen-VL's).
         self._processor_kwargs = {name: value for name, value in (("max_pixels", max_pixels), ("min_pixels", min_pixels)) if value is not None}
         # Videos are sampled by the media layer, as for every other backend: the same frames.
-        try:
-            self.video_sampling = VideoSampling.from_kwargs({"max_frames_num": max_frames_num, "fps": fps, "max_pixels": max_pixels, "video_decoder": video_decoder})
-        except ValueError as error:
-            raise ModelError(str(error)) from None
-        self.frame_cache = FrameCache() if use_frame_cache else None
+        self.video_sampling, self.frame_cache = backend_video_media(max_frames_num, fps, max_pixels, video_decoder, use_frame_cache)
         super().__init__(pretrained, **rest)
 
     def _load(self, folder: str, gguf_file: str | None, weights: dict[str, Any]) -> Any:

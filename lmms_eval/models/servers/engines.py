@@ -18,7 +18,7 @@ from lmms_eval.api.model import Model
 from lmms_eval.api.request import Request
 from lmms_eval.api.response import Response
 from lmms_eval.errors import ModelError
-from lmms_eval.media.frame_cache import FrameCache
+from lmms_eval.media.frame_cache import FrameCache, backend_video_media
 from lmms_eval.media.parts import frames_as_images
 from lmms_eval.media.sampling import DEFAULT_DECODER, DEFAULT_MAX_FRAMES, VideoSampling
 from lmms_eval.models.common import (
@@ -63,11 +63,8 @@ class EngineMedia:
 def engine_media(
     max_frames_num: int, fps: float | None, max_pixels: int | None, pass_video_url: bool, use_frame_cache: bool, video_decoder: str = DEFAULT_DECODER
 ) -> EngineMedia:
-    try:
-        sampling = VideoSampling(max_frames_num=int(max_frames_num), fps=fps, max_pixels=max_pixels, video_decoder=video_decoder)
-    except ValueError as error:
-        raise ModelError(str(error)) from None
-    return EngineMedia(sampling, bool(pass_video_url), FrameCache() if use_frame_cache else None)
+    sampling, frame_cache = backend_video_media(max_frames_num, fps, max_pixels, video_decoder, use_frame_cache)
+    return EngineMedia(sampling, bool(pass_video_url), frame_cache)
 
 
 def _sampling(gen_kwargs: Any, default_max_tokens: int) -> dict[str, Any]:

@@ -56,12 +56,10 @@ def check_sharing(run: RunConfig) -> None:
 
 def run_redactor(run: RunConfig, evaluation: Any) -> Any:
     """The files' redactor, plus the Hub token when one is given in --hf_hub_log_args."""
-    from lmms_eval.redaction import Redactor
+    from lmms_eval.report.writer import redactor_for
 
-    secret_names = evaluation.model_class.secret_args
-    secrets = [value for name, value in evaluation.model_args.items() if name in secret_names and isinstance(value, str)]
     token = typed_args(run.hf_hub_log_args).get("token") if run.hf_hub_log_args else None
-    return Redactor([*secrets, token if isinstance(token, str) else None])
+    return redactor_for(evaluation, (token if isinstance(token, str) else None,))
 
 
 def shared_run(evaluation: Any, written: list[Path], redact: Any) -> SharedRun:

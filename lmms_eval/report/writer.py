@@ -20,10 +20,11 @@ from lmms_eval.report.results import build_results, sanitize_model_name
 from lmms_eval.report.samples import sample_rows
 
 
-def redactor_for(evaluation: Evaluation) -> Redactor:
+def redactor_for(evaluation: Evaluation, extra: tuple[str | None, ...] = ()) -> Redactor:
+    """Blanks the model's secret args (and `extra` secrets, such as a Hub token)."""
     secret_names = evaluation.model_class.secret_args
     secrets = [value for name, value in evaluation.model_args.items() if name in secret_names and isinstance(value, str)]
-    return Redactor(secrets)
+    return Redactor([*secrets, *extra])
 
 
 class OutputWriter:

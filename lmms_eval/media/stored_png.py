@@ -22,6 +22,7 @@ import zlib
 from typing import Any
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_FILTER_TYPE = 4  # row filters: none, sub, up, average, Paeth
 
 # Colour type -> (Pillow mode, channels) for the 8-bit layouts sent unchanged by the old
 # path too (image_data_url converts no 8-bit PNG mode).
@@ -57,7 +58,7 @@ def is_plain_png(data: Any) -> bool:
     if colour_type == 3 and not any(kind == b"PLTE" for kind, _ in chunks):
         return False
     row_bytes = 1 + width * _COLOUR_TYPES[colour_type][1]
-    return _inflates_to(b"".join(body for kind, body in chunks if kind == b"IDAT"), row_bytes * height)
+    return _inflates_to_rows(b"".join(body for kind, body in chunks if kind == b"IDAT"), row_bytes, height)
 
 
 def _chunks(data: bytes) -> list[tuple[bytes, bytes]] | None:
@@ -83,13 +84,17 @@ def _chunks(data: bytes) -> list[tuple[bytes, bytes]] | None:
     return None
 
 
-def _inflates_to(stream: bytes, size: int) -> bool:
+def _inflates_to_rows(stream: bytes, row_bytes: int, height: int) -> bool:
+    """The pixel data is exactly `height` rows, each starting with a known filter type
+    (0-4): a row with another one is damage a decoder refuses, so the file is not plain."""
+    size = row_bytes * height
     inflater = zlib.decompressobj()
     try:
         pixels = inflater.decompress(stream, size + 1)
     except zlib.error:
         return False
-    return len(pixels) == size and inflater.eof and not inflater.unconsumed_tail
+    whole = len(pixels) == size and inflater.eof and not inflater.unconsumed_tail
+    return whole and max(pixels[::row_bytes]) <= MAX_FILTER_TYPE
 
 
 def open_stored_png(data: bytes) -> Any:

@@ -112,6 +112,20 @@ def test_files_that_are_not_plain_pngs_are_recognised():
     assert not is_plain_png(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", short) + chunk(b"IEND", b""))
 
 
+def test_a_row_with_an_unknown_filter_type_is_not_plain_and_fails_its_own_doc():
+    header = struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0)
+    rows = b"".join(bytes([7 if row == 2 else 0]) + b"\x01" * 12 for row in range(4))  # good CRCs, filter type 7
+    data = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", zlib.compress(rows)) + png_chunk(b"IEND", b"")
+    assert not is_plain_png(data)
+    assert is_plain_png(b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", zlib.compress(rows.replace(b"\x07", b"\x00"))) + png_chunk(b"IEND", b""))
+    with pytest.raises(BadDocInput, match="cannot decode image"):
+        read_doc(image_dataset([data]), 0)
+
+
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
 def image_dataset(values: list[bytes]) -> datasets.Dataset:
     features = datasets.Features({"image": datasets.Image(), "n": datasets.Value("int32")})
     return datasets.Dataset.from_list([{"image": {"bytes": value, "path": None}, "n": i} for i, value in enumerate(values)], features=features)

@@ -19,6 +19,7 @@ import io
 import json
 import logging
 import os
+import re
 import tarfile
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -134,15 +135,20 @@ class _Archive:
         return sum(part.stat().st_size for part in self.parts)
 
 
+# "x.tar", "x.tar.gz", "x.tar.part.aa": ".tar" ends the name or is followed by a suffix
+# (not "x.target.json"); group 1 is the archive's name, shared by its split parts.
+_TAR_NAME = re.compile(r"(.+?\.tar)(?:\..*)?$", re.IGNORECASE)
+
+
 def _archives(snapshot: Path) -> list[_Archive]:
     """Every zip, and every tar (parts grouped by the name before ".tar"), in a stable order."""
     files = sorted(path for path in snapshot.rglob("*") if path.is_file() and ".git" not in path.relative_to(snapshot).parts)
     found = [_Archive(str(path.relative_to(snapshot)), (path,), "zip") for path in files if path.suffix.lower() == ".zip"]
     tar_groups: dict[str, list[Path]] = {}
     for path in files:
-        relative = str(path.relative_to(snapshot))
-        if ".tar" in path.name:
-            tar_groups.setdefault(relative.split(".tar")[0] + ".tar", []).append(path)
+        tar_name = _TAR_NAME.match(path.name)  # the file's own name: a folder called "x.tar.d" is no archive
+        if tar_name:
+            tar_groups.setdefault(str(path.relative_to(snapshot).with_name(tar_name.group(1))), []).append(path)
     found += [_Archive(name, tuple(sorted(parts)), "tar") for name, parts in sorted(tar_groups.items())]
     return found
 

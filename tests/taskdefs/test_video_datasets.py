@@ -239,3 +239,13 @@ def test_a_failed_extraction_does_not_look_complete(hf_home: Path, repo: Path) -
     load_splits(config_for(repo))  # the busy marker makes the next run extract everything again
     assert (folder / "subtitle" / "clipA.srt").read_bytes() == b"ok"
     assert (folder / DONE_MARKER).exists() and not (folder / BUSY_MARKER).exists()
+
+
+def test_only_tar_names_are_tar_archives(tmp_path: Path) -> None:
+    from lmms_eval.taskdefs.video_datasets import _archives
+
+    for name in ("videos.tar.part.aa", "videos.tar.part.ab", "extra.tar.gz", "notes.target.json", "data.tarot/clip.mp4"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    found = {archive.name: [part.name for part in archive.parts] for archive in _archives(tmp_path)}
+    assert found == {"extra.tar": ["extra.tar.gz"], "videos.tar": ["videos.tar.part.aa", "videos.tar.part.ab"]}

@@ -29,14 +29,20 @@ def request_media_kinds(request: Request) -> list[str]:
     return [media_kind(item) for item in request.visuals]
 
 
+def media_kinds(item: Any) -> list[str] | None:
+    """A built request's media kinds, or a pending one's (from --cache_requests) read from
+    its chat prompt; None when they are not known (an unbuilt doc, a pending simple request)."""
+    if isinstance(item, Request):
+        return request_media_kinds(item)
+    prompt = getattr(item, "prompt", None)
+    if not isinstance(prompt, list):
+        return None
+    return [part["type"] for message in prompt for part in message.get("content", []) if isinstance(part, dict) and part.get("type", "text") != "text"]
+
+
 def has_video(request: Any) -> bool:
     """Whether a request (or a pending one from --cache_requests, by its prompt) carries a video."""
-    if isinstance(request, Request):
-        return "video" in request_media_kinds(request)
-    prompt = getattr(request, "prompt", None)
-    return isinstance(prompt, list) and any(
-        isinstance(part, dict) and part.get("type") == "video" for message in prompt for part in message.get("content", [])
-    )
+    return "video" in (media_kinds(request) or [])
 
 
 def task_video_sampling(model: Model, task: str, task_kwargs: Any) -> Any:
@@ -52,14 +58,16 @@ def task_video_sampling(model: Model, task: str, task_kwargs: Any) -> Any:
 
 
 def refuse_unsupported_media(model: Model, task: str, model_name: str, requests: Iterable[Any]) -> Iterator[Any]:
-    """The same stream, after checking its first built request's media against the model
-    (a backend without `accepts`, one that does not subclass Model, is taken at its word)."""
+    """The same stream, after checking the media of its first request whose kinds are known
+    (built, or pending with a chat prompt) against the model (a backend without `accepts`,
+    one that does not subclass Model, is taken at its word)."""
     source = iter(requests)
     looked_at: list[Any] = []
     for item in source:
         looked_at.append(item)
-        if isinstance(item, Request):
-            for kind in request_media_kinds(item):
+        kinds = media_kinds(item)
+        if kinds is not None:
+            for kind in kinds:
                 if not getattr(model, "accepts", lambda kind: True)(kind):
                     raise ModelError(f"task {task} sends {kind}, which model '{model_name}' ({model.identity}) cannot take")
             break

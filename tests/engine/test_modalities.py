@@ -44,3 +44,13 @@ def test_accepted_stream_is_passed_on_whole(clip):
     image = Image.new("RGB", (2, 2))
     requests = [_request(0, image), _request(1, clip), _request(2)]  # only the first is checked
     assert list(refuse_unsupported_media(ImagesOnly(), "clips", "fixed", iter(requests))) == requests
+
+
+def test_a_pending_request_from_the_request_cache_is_checked_by_its_prompt(clip):
+    from lmms_eval.api.messages import ChatMessages
+    from lmms_eval.engine.request_cache import PendingRequest
+
+    built = Request(RequestType.GENERATE_UNTIL, Origin("clips", 0), ChatMessages.build("What is it?", [clip]))
+    pending = PendingRequest(built.type, built.origin, built.key, built.prompt, {}, rebuild=lambda origin: built)
+    with pytest.raises(ModelError, match="task clips sends video"):
+        list(refuse_unsupported_media(ImagesOnly(), "clips", "fixed", [pending]))

@@ -8,7 +8,7 @@ from typing import Any, TextIO
 from lmms_eval.engine.aggregate import MetricKey, Score
 from lmms_eval.evaluator import Evaluation
 from lmms_eval.report.cost import footer_blocks
-from lmms_eval.report.grid import Block, Grid, print_blocks, render_plain
+from lmms_eval.report.grid import Block, Grid, print_blocks
 from lmms_eval.report.results import empty_answers
 
 _HEADER = ("Task", "Version", "Filter", "n-shot", "Metric", "Value", "Stderr", "n")
@@ -17,11 +17,6 @@ _HEADER = ("Task", "Version", "Filter", "n-shot", "Metric", "Value", "Stderr", "
 def print_table(evaluation: Evaluation, stream: TextIO | None = None) -> None:
     """Print the run's tables to `stream` (stdout): rich in a terminal, markdown elsewhere."""
     print_blocks(table_blocks(evaluation), stream)
-
-
-def render_table(evaluation: Evaluation) -> str:
-    """The markdown text printed off a terminal."""
-    return render_plain(table_blocks(evaluation))
 
 
 def table_blocks(evaluation: Evaluation) -> list[Block]:

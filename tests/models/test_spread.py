@@ -117,6 +117,7 @@ def test_one_killed_and_one_added_mid_run_lose_nothing_and_answer_once(start_ora
     assert late.answered > 0 and stranger.chat_requests == 0
     assert f"endpoints serve different models: {stranger.base_url} serves another-model, not 'colour-oracle'" in caplog.text
     assert doomed.chat_requests > doomed.answered  # requests it held when it died were answered elsewhere
+    assert any(response.attempts > 1 for response in responses)  # and their answers count the try that died
 
 
 def test_a_server_taken_out_of_the_file_drains_and_rejoins_when_put_back(start_oracle, tmp_path):

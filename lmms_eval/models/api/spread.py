@@ -456,7 +456,7 @@ class SpreadPool(PreparingPool):
             self._record(live, request, Contact.ANSWERED)
             model._note_usage_problem(completion.usage_problem)
             text = truncate_at_stops(completion.text, request.gen_kwargs.get("until"))
-            return Response(key=request.key, origin=request.origin, text=text, usage=completion.usage, endpoint=public_url(live.url))
+            return Response(key=request.key, origin=request.origin, text=text, usage=completion.usage, endpoint=public_url(live.url), attempts=job.attempts)
 
     def _record(self, live: _Live, request: Request, contact: Contact) -> None:
         live.breaker.record(request.key, contact)

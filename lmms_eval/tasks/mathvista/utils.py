@@ -16,6 +16,7 @@ from typing import Any
 from lmms_eval.judge.runner import JudgeQuestion
 from lmms_eval.judge.scoring import JudgedSample, JudgedValues, JudgeScoring
 from lmms_eval.metrics.sample import levenshtein
+from lmms_eval.tasks._common.letters import choice_letters
 
 __all__ = [
     "doc_to_visual",
@@ -126,7 +127,7 @@ def _hint(doc: dict[str, Any], shot_type: str) -> str:
 
 
 def _choices_block(choices: list[str], shot_type: str) -> str:
-    letters = [chr(ord("A") + i) for i in range(len(choices))]
+    letters = choice_letters(len(choices))
     if shot_type == "format-prompt":
         return "\n".join(f"{letter}. {choice}" for letter, choice in zip(letters, choices))
     return "\n".join(["Choices:"] + [f"({letter}) {choice}" for letter, choice in zip(letters, choices)])
@@ -194,7 +195,7 @@ def normalize_extraction(extraction: str, doc: dict[str, Any]) -> str | None:
         letters = re.findall(r"\(([a-zA-Z])\)", text)
         if letters:
             text = letters[0].upper()
-        options = [chr(ord("A") + i) for i in range(len(choices))]
+        options = choice_letters(len(choices))
         return choices[options.index(text)] if text in options else _nearest_choice(text, choices)
     try:
         if doc["answer_type"] == "integer":

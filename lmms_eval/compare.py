@@ -193,8 +193,9 @@ def format_comparison(result: TaskComparison, show_changed: int = 20) -> str:
 
 def _prompt_text(prompt: Any) -> str:
     if isinstance(prompt, list):
-        texts = [part.get("text", "") for message in prompt if isinstance(message, dict)
-                 for part in (message.get("content") or []) if isinstance(part, dict) and part.get("type") == "text"]
+        from lmms_eval.report.html import _content_parts  # a message's content as parts, plain text included
+
+        texts = [part.get("text", "") for message in prompt for part in _content_parts(message) if part.get("type") == "text"]
         return " ".join(texts)
     return str(prompt)
 

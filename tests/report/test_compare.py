@@ -78,3 +78,10 @@ def test_power_cli(capsys):
     assert main(["power", "--effect", "0.03", "--alpha", "0.05", "--power", "0.8"]) == 0
     assert capsys.readouterr().out.strip() == "2181"
     assert main(["power", "--effect", "0.03", "--alpha", "1.5"]) == 2
+
+
+def test_a_changed_samples_plain_text_chat_prompt_is_shown() -> None:
+    from lmms_eval.compare import _prompt_text
+
+    prompt = [{"role": "user", "content": "What colour?"}, {"role": "user", "content": [{"type": "image", "digest": "ab"}, {"type": "text", "text": "Say it."}]}]
+    assert _prompt_text(prompt) == "What colour? Say it."

@@ -58,11 +58,17 @@ def _gold(sample: JudgedSample) -> str:
     return str(sample.doc["answer"])
 
 
-def _rows_to_ask(samples: list[JudgedSample], read: dict[int, str | None]) -> list[JudgedSample]:
-    """Unread rows of questions no row of which the rules read as a wrong letter."""
+def _by_question(samples: list[JudgedSample]) -> dict[int, list[JudgedSample]]:
+    """The task's rows grouped by question (CircularEval's copies of one question together)."""
     by_question: dict[int, list[JudgedSample]] = defaultdict(list)
     for sample in samples:
         by_question[question_of(sample.doc)].append(sample)
+    return by_question
+
+
+def _rows_to_ask(samples: list[JudgedSample], read: dict[int, str | None]) -> list[JudgedSample]:
+    """Unread rows of questions no row of which the rules read as a wrong letter."""
+    by_question = _by_question(samples)
     lost = {q for q, rows in by_question.items() if any(read[r.doc_id] is not None and read[r.doc_id] != _gold(r) for r in rows)}
     return [s for s in samples if read[s.doc_id] is None and question_of(s.doc) not in lost]
 
@@ -112,9 +118,7 @@ def score(samples: list[JudgedSample], judge: Any) -> JudgedValues:
 
 def _question_values(samples: list[JudgedSample], rows: dict[int, dict[str, Any]]) -> JudgedValues:
     """One score per question on its main (lowest-index) row; copies carry none."""
-    by_question: dict[int, list[JudgedSample]] = defaultdict(list)
-    for sample in samples:
-        by_question[question_of(sample.doc)].append(sample)
+    by_question = _by_question(samples)
     values: JudgedValues = {}
     for members in by_question.values():
         hit = all(rows[m.doc_id]["letter"] == _gold(m) for m in members)

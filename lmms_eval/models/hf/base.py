@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from abc import abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar
 
 from lmms_eval.api.model import Model
@@ -114,6 +114,9 @@ class TransformersBackend(Model):
                 texts = self._generate(batch)
             except ModelError:
                 raise  # a request this model can never answer (images to a text model): stop now
+            except ValueError as error:  # bad input (an undecodable video): it fails only its own request
+                yield from self._one_by_one(batch, error, self.generate_until)
+                continue
             except Exception as error:  # noqa: BLE001 - e.g. out of memory: the batch fails, the run goes on
                 yield from failed_batch(batch, error)
                 continue
@@ -158,6 +161,9 @@ class TransformersBackend(Model):
                 scores = self._score(batch)
             except ModelError:
                 raise
+            except ValueError as error:
+                yield from self._one_by_one(batch, error, self.loglikelihood)
+                continue
             except Exception as error:  # noqa: BLE001 - as for generation
                 yield from failed_batch(batch, error)
                 continue
@@ -187,6 +193,15 @@ class TransformersBackend(Model):
         return scores
 
     # --- batching -------------------------------------------------------------------------------
+
+    def _one_by_one(self, batch: list[Request], error: ValueError, run: Callable[[list[Request]], Iterator[Response]]) -> Iterator[Response]:
+        """A batch that failed on bad input, asked again one request at a time, so that the
+        one whose input is bad fails and the others in its batch are answered."""
+        if len(batch) == 1:
+            yield from failed_batch(batch, error)
+            return
+        for request in batch:
+            yield from run([request])
 
     def _batches(self, requests: Iterable[Request]) -> Iterator[list[Request]]:
         """Batches of similar length and identical generation settings, from windows of

@@ -86,3 +86,12 @@ def test_batched_videos_each_get_their_metadata(qwen_path, clip):
 def test_bad_sampling_arg_is_a_model_error(qwen_path):
     with pytest.raises(ModelError, match="max_frames_num"):
         Qwen2VL(pretrained=str(qwen_path), device="cpu", max_frames_num=0)
+
+
+def test_an_undecodable_video_fails_its_own_request_not_its_batch(qwen_path, clip, tmp_path):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all")
+    backend = Qwen2VL(pretrained=str(qwen_path), device="cpu", max_frames_num=FRAMES, use_frame_cache=False, batch_size=2, max_new_tokens=2)
+    responses = {response.origin.doc_id: response for response in backend.generate_until([_ask(clip, 0), _ask(broken, 1)])}
+    assert responses[0].ok
+    assert not responses[1].ok and "broken.mp4" in responses[1].failure.message

@@ -59,6 +59,9 @@ def log_to_wandb(args: dict[str, Any], shared: SharedRun, log_samples: bool) -> 
         where = getattr(run, "dir", None) or getattr(run, "url", None) or ""
     finally:
         run.finish()
+        # finish() can return before W&B's service process has written the run's records
+        # (its offline .wandb file may still hold only a header); teardown waits for it.
+        wandb.teardown()
     return str(where)
 
 

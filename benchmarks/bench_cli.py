@@ -9,6 +9,11 @@ Prints, each as the median of a few runs with the child's own peak RSS:
   (target: < 1 s);
 peak RSS under 200 MB throughout.
 
+Each line also gives the CPU seconds the evaluation itself used and, while a server runs,
+the CPU seconds the server used in the same time: on a 2-core machine both compete for
+the cores, and a server that needs about 1 ms of CPU per request bounds 2,000 requests
+at about 2 s whatever the client does.
+
 Run: uv run python benchmarks/bench_cli.py [--samples 2000] [--image-size 64] [--repeats 3]
 Everything is built in a temporary folder and served on 127.0.0.1 only. Other processes
 on the machine skew the figures: compare medians taken at a quiet moment.
@@ -69,36 +74,51 @@ def build_task(folder: Path, samples: int, size: int) -> None:
 @dataclass(frozen=True)
 class Measured:
     wall: float
+    cpu: float
+    server_cpu: float | None
     peak_mb: float
     returncode: int
     stderr: str
 
 
-def measure(command: list[str], env: dict[str, str]) -> Measured:
-    """Wall seconds and this child's own peak RSS (wait4 reports it per process, where
-    RUSAGE_CHILDREN would give the largest child so far)."""
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(command: list[str], env: dict[str, str], server_pid: int | None = None) -> Measured:
+    """Wall seconds, CPU seconds and this child's own peak RSS (wait4 reports them per
+    process, where RUSAGE_CHILDREN would give the largest child so far), and the CPU the
+    server used meanwhile."""
     with tempfile.TemporaryFile("w+") as stderr:
+        server_before = process_cpu_seconds(server_pid) if server_pid else None
         start = time.perf_counter()
         child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
+        server_cpu = process_cpu_seconds(server_pid) - server_before if server_pid else None
         child.returncode = os.waitstatus_to_exitcode(status)
         stderr.seek(0)
-        return Measured(wall, usage.ru_maxrss / 1024, child.returncode, stderr.read())
+        cpu = usage.ru_utime + usage.ru_stime
+        return Measured(wall, cpu, server_cpu, usage.ru_maxrss / 1024, child.returncode, stderr.read())
 
 
-def repeated(label: str, command: list[str], env: dict[str, str], repeats: int, before_each=None) -> None:
+def repeated(label: str, command: list[str], env: dict[str, str], repeats: int, before_each=None, server_pid: int | None = None) -> None:
     runs = []
     for _ in range(repeats):
         if before_each is not None:
             before_each()
-        run = measure(command, env)
+        run = measure(command, env, server_pid)
         if run.returncode != 0:
             raise SystemExit(f"{label} failed (exit {run.returncode}): {run.stderr.strip()[-800:]}")
         runs.append(run)
     walls = [run.wall for run in runs]
     peak = max(run.peak_mb for run in runs)
-    print(f"{label:<62} median {statistics.median(walls):6.2f} s  min {min(walls):6.2f} s  peak RSS {peak:4.0f} MB  ({repeats} runs)", flush=True)
+    cpu = f"  CPU {statistics.median(run.cpu for run in runs):5.2f} s"
+    if server_pid:
+        cpu += f" (server {statistics.median(run.server_cpu for run in runs):5.2f} s)"
+    print(f"{label:<62} median {statistics.median(walls):6.2f} s  min {min(walls):6.2f} s{cpu}  peak RSS {peak:4.0f} MB  ({repeats} runs)", flush=True)
 
 
 def measure_light_commands(env: dict[str, str], repeats: int) -> None:
@@ -130,13 +150,14 @@ def measure_evaluation(samples: int, size: int, env: dict[str, str], workdir: Pa
         "--tasks", "bench_colours", "--include_path", str(task_dir), "--verbosity", "WARNING",
     ]
     try:
-        first = measure(command, env)  # datasets converts the parquet to its cache once
+        first = measure(command, env, server.pid)  # datasets converts the parquet to its cache once
         if first.returncode != 0:
             raise SystemExit(f"evaluation failed: {first.stderr.strip()[-800:]}")
         print(f"{samples} requests, first run (datasets builds its cache): {first.wall:.2f} s, peak RSS {first.peak_mb:.0f} MB")
         shape = f"{samples} {size}x{size} PNG requests, 100 ms, 256 in flight"
-        repeated(shape, command, env, repeats)
-        repeated(f"{shape}, into a store", [*command, "--use_cache", str(store)], env, 1, before_each=lambda: store.unlink(missing_ok=True))
+        repeated(shape, command, env, repeats, server_pid=server.pid)
+        into_store = [*command, "--use_cache", str(store)]
+        repeated(f"{shape}, into a store", into_store, env, 1, before_each=lambda: store.unlink(missing_ok=True), server_pid=server.pid)
     finally:
         server.terminate()
         server.wait(timeout=10)

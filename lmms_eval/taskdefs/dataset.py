@@ -1,4 +1,5 @@
-"""Loading a task's documents through HF `datasets`."""
+"""Loading a task's documents: local parquet files directly (lmms_eval.taskdefs.local_parquet)
+when that gives the very docs `datasets` would, everything else through HF `datasets`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from lmms_eval.errors import DatasetLoadError
 from lmms_eval.taskdefs.config import TaskConfig
+from lmms_eval.taskdefs import local_parquet
 from lmms_eval.taskdefs.video_datasets import PreparedMedia, VideoDatasetSettings, prepare_video_dataset
 
 logger = logging.getLogger(__name__)
@@ -23,9 +25,7 @@ _UNSUPPORTED_FLAGS = frozenset({"From_YouTube"})
 
 
 def load_splits(config: TaskConfig) -> Any:
-    """The task's `DatasetDict` (or a dict of split -> Dataset)."""
-    import datasets
-
+    """The task's `DatasetDict` (or a dict of split -> Dataset, or of split -> ParquetDocs)."""
     kwargs = dict(config.dataset_kwargs or {})
     unsupported = sorted(_UNSUPPORTED_FLAGS & {k for k, v in kwargs.items() if v})
     if unsupported:
@@ -41,6 +41,11 @@ def load_splits(config: TaskConfig) -> Any:
     empty = _empty_data_file(load_kwargs.get("data_files"))
     if empty is not None:
         raise DatasetLoadError(f"task {config.task} ({config.source}): data file {empty} has no rows: nothing to evaluate")
+    direct = local_parquet.local_splits(config, kwargs, load_kwargs.get("data_files"), base_dir)
+    if direct is not None:
+        return direct
+    import datasets
+
     try:
         if kwargs.get("load_from_disk"):
             return _audio_undecoded(datasets.load_from_disk(str(_local_path(config.dataset_path, base_dir))))

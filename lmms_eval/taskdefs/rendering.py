@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lmms_eval.api.messages import ChatMessages
+from lmms_eval.taskdefs.local_parquet import ImageDecodeError, ParquetColumn, ParquetDocs
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,13 @@ def read_doc(docs: Any, doc_id: int, what: str = "") -> dict[str, Any]:
     """`docs[doc_id]`. HF `datasets` decodes media when a row is read, so a corrupt image
     fails here: that is bad input of this doc, named by column, not a crash. Images stored
     as plain PNG files are opened lazily instead (lmms_eval.media.stored_png): their pixels
-    are decoded only if task code reads them."""
+    are decoded only if task code reads them. Docs read directly from local parquet files
+    (lmms_eval.taskdefs.local_parquet) follow the same rules without `datasets`."""
+    if isinstance(docs, ParquetDocs):
+        try:
+            return docs.row(doc_id, lazy_png=True)
+        except ImageDecodeError as failure:
+            raise BadDocInput(f"{what}{_image_reason(failure.column, failure.error)}") from failure.error
     columns = _media_columns(docs)
     if columns is None:
         return docs[doc_id]
@@ -143,6 +150,10 @@ def undecodable_rows(docs: Any, batch_size: int = 64) -> Iterator[tuple[int, str
     """(doc id, reason) for each row whose media do not decode, as a run would meet them.
     Only the media columns are read, a batch at a time; a failing batch is read again row
     by row to find its bad rows."""
+    if isinstance(docs, ParquetDocs):
+        for doc_id, column, error in docs.undecodable_images():
+            yield doc_id, _image_reason(column, error)
+        return
     features = getattr(docs, "features", None)
     columns = [name for name, feature in (features or {}).items() if media_kind(feature) is not None]
     if not columns:
@@ -173,6 +184,10 @@ def undecodable_reason(docs: Any, doc_id: int, error: Exception) -> str:
     return f"cannot decode the row: {decode_message(error)}"
 
 
+def _image_reason(column: str, error: Exception) -> str:
+    return f"cannot decode image (column '{column}'): {decode_message(error)}"
+
+
 def decode_message(error: Exception) -> str:
     from PIL import UnidentifiedImageError
 
@@ -183,6 +198,8 @@ def decode_message(error: Exception) -> str:
 
 def media_kind(feature: Any) -> str | None:
     """'image', 'audio' or 'video' for a media feature (also inside a list), else None."""
+    if isinstance(feature, ParquetColumn):  # read without datasets: images are its only media
+        return "image" if feature.is_image else None
     import datasets
 
     for name in ("Image", "Audio", "Video"):

@@ -5,13 +5,16 @@ decode the videos of the next requests with the backend's own sampling spec and 
 cache, and hand the frames to `load_frames` through `DECODED_AHEAD`, so the backend finds
 them decoded. At most `depth` requests are decoded ahead at a time: memory is bounded by
 the depth, not by the task. Requests without videos, and backends that send videos whole
-(`pass_video_url`) or sample none, pass straight through.
+(`pass_video_url`) or sample none, pass straight through, and so do the requests before
+a task's first video: an image task never starts the decoding threads, whose hand-over
+per request cost more than building the request itself.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import Any
 
 from lmms_eval.api.model import Model
@@ -49,5 +52,12 @@ def decode_ahead(model: Model, requests: Iterable[Request]) -> Iterator[Request]
                 return
 
     workers = int(os.environ.get(PREFETCH_WORKERS_ENV) or 0) or None
-    for request, _ in prefetch(requests, load, workers=workers):
-        yield request
+    source = iter(requests)
+    for request in source:  # not `yield from`: closing this stream must leave `requests` open
+        if not video_paths(request):
+            yield request
+            continue
+        # From the first video on, every request goes through the decoding threads, in order.
+        for ahead, _ in prefetch(chain((request,), source), load, workers=workers):
+            yield ahead
+        return

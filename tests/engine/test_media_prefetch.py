@@ -72,3 +72,30 @@ def test_questions_on_one_video_each_find_its_frames(clips, monkeypatch):
     run_inference(model, RequestType.GENERATE_UNTIL, same_clip)
     assert model.found_ahead == [True, True, True]
     assert len(DECODED_AHEAD) == 0
+
+
+class OrderRecorder(FrameCounter):
+    """Notes the order requests arrive in; a request without a video is answered as it is."""
+
+    def __init__(self, sampling: VideoSampling | None) -> None:
+        super().__init__(sampling)
+        self.order: list[int] = []
+
+    def generate_until(self, requests):
+        for request in requests:
+            self.order.append(request.origin.doc_id)
+            if request.visuals:
+                self.found_ahead.append(DECODED_AHEAD.take(request.visuals[0], self.video_sampling) is not None)
+            yield Response.generated(request, "ok")
+
+
+def test_requests_without_video_pass_in_order_and_later_videos_are_still_decoded_ahead(clips, monkeypatch):
+    monkeypatch.setenv("LMMS_EVAL_DECODE_WORKERS", "1")
+    model = OrderRecorder(VideoSampling(max_frames_num=3))
+    text_only = [Request(RequestType.GENERATE_UNTIL, Origin("mixed", i), f"Question {i}?") for i in range(3)]
+    with_video = [Request(RequestType.GENERATE_UNTIL, Origin("mixed", 3 + i), "What happens?", (clip,)) for i, clip in enumerate(clips[:2])]
+    stream = [text_only[0], text_only[1], with_video[0], text_only[2], with_video[1]]
+    run_inference(model, RequestType.GENERATE_UNTIL, stream)
+    assert model.order == [request.origin.doc_id for request in stream]
+    assert model.found_ahead == [True, True]
+    assert len(DECODED_AHEAD) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,36 @@ def request_body(model: OpenAIChat, request: Request) -> dict[str, Any] | ValueE
         return error
 
 
+class LoopInbox:
+    """Calls from one producer thread, run on the event loop in the order they were put.
+
+    `call_soon_threadsafe` per item wakes the loop once per item; under load each wake-up
+    costs more than the item itself. Here items wait in a deque and at most one wake-up
+    is pending: the loop runs everything that arrived by the time it gets to it. (One
+    producer only: the flag is read and set by that thread alone, and cleared by the
+    loop before it drains, so an item is never left without a wake-up to come.)
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self._loop = loop
+        self._calls: deque[tuple[Callable[..., None], tuple[Any, ...]]] = deque()
+        self._wake_pending = False
+
+    def put(self, call: Callable[..., None], *args: Any) -> None:
+        """On the producer thread."""
+        self._calls.append((call, args))
+        if not self._wake_pending:
+            self._wake_pending = True
+            self._loop.call_soon_threadsafe(self._drain)
+
+    def _drain(self) -> None:
+        self._wake_pending = False
+        calls = self._calls
+        while calls:
+            call, args = calls.popleft()
+            call(*args)
+
+
 def build_all(
     model: OpenAIChat,
     requests: Iterator[Request],
@@ -39,18 +70,20 @@ def build_all(
     Building runs task code and decodes images; encoding compresses them. One slot of
     `room` is taken per request, so at most that many wait unsent. Task code raising
     here is handed to `failed` (the caller re-raises it); a body that cannot be made
-    (ValueError) fails only its own request. `ended` is called last, always.
+    (ValueError) fails only its own request. `ended` is called last, always. All three
+    run on the loop, in this order, through one LoopInbox.
     """
+    inbox = LoopInbox(loop)
     try:
         while room.acquire() and not stopping.is_set():
             request = next(requests, None)
             if request is None:
                 break
-            loop.call_soon_threadsafe(hand_over, request, request_body(model, request))
+            inbox.put(hand_over, request, request_body(model, request))
     except Exception as error:  # noqa: BLE001 - handed to the caller, who re-raises it
-        loop.call_soon_threadsafe(failed, error)
+        inbox.put(failed, error)
     finally:
-        loop.call_soon_threadsafe(ended)
+        inbox.put(ended)
 
 
 class PreparingPool:

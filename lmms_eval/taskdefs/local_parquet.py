@@ -90,10 +90,16 @@ class ParquetDocs:
         return list(self._columns)
 
     def __len__(self) -> int:
+        if not self._columns:
+            return 0  # as a Dataset whose columns are all removed: an arrow table of no columns has no rows
         return len(self._ids) if self._ids is not None else len(self._table.rows)
 
     def __getitem__(self, doc_id: int) -> dict[str, Any]:
-        return self.row(doc_id, lazy_png=False)
+        """The row as `Dataset.__getitem__` gives it; a corrupt image raises Pillow's error."""
+        try:
+            return self.row(doc_id, lazy_png=False)
+        except ImageDecodeError as failure:
+            raise failure.error from None
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for doc_id in range(len(self)):
@@ -142,6 +148,8 @@ class ParquetDocs:
         return {name: _fresh(source[name]) for name in self._columns}
 
     def select(self, doc_ids: list[int]) -> ParquetDocs:
+        if not self._columns:
+            return self
         ids = [self._ids[i] if self._ids is not None else i for i in doc_ids]
         return ParquetDocs(self._table, ids, self._columns)
 
@@ -223,9 +231,10 @@ def _files_by_split(data_files: Any) -> dict[str, list[Path]] | None:
             return None
         if not all(isinstance(name, str) and _literal_local_file(name) for name in names):
             return None
+        if len({Path(name).resolve() for name in names}) != len(names):
+            return None  # a file named twice in a split
         mapped[split] = [Path(name) for name in names]
-    every = [path.resolve() for paths in mapped.values() for path in paths]
-    return mapped if len(every) == len(set(every)) else None
+    return mapped
 
 
 def _literal_local_file(name: str) -> bool:

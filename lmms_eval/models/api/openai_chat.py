@@ -271,9 +271,9 @@ class OpenAIChat(Model):
         # CPU at 256 in flight); the proxy is resolved once instead, in __init__.
         return aiohttp.ClientSession(headers=self._headers(), connector=connector)
 
-    async def _answer(self, session: aiohttp.ClientSession, request: Request, payload: dict[str, Any] | ValueError) -> Response:
-        if isinstance(payload, ValueError):
-            return Response.failed(request, FailureKind.REJECTED, str(payload), attempts=0)
+    async def _answer(self, session: aiohttp.ClientSession, request: Request, body: bytes | ValueError) -> Response:
+        if isinstance(body, ValueError):
+            return Response.failed(request, FailureKind.REJECTED, str(body), attempts=0)
         attempt = 0
         last: _Retryable | None = None
         while True:
@@ -282,7 +282,7 @@ class OpenAIChat(Model):
                 return self._given_up(request, last, attempt)
             attempt += 1
             try:
-                completion = await self._post(session, payload, self._attempt_timeout(ticket))
+                completion = await self._post(session, body, self._attempt_timeout(ticket))
             except _Final as failure:
                 self._breaker.record(request.key, Contact.ANSWERED)
                 return Response.failed(request, failure.kind, str(failure), attempts=attempt)
@@ -340,14 +340,17 @@ class OpenAIChat(Model):
             logger.warning("%s sends malformed token usage (%s); usage is not counted for such replies", self.base_url, problem)
 
     async def _post(
-        self, session: aiohttp.ClientSession, payload: dict[str, Any], timeout: float, url: str | None = None, proxy: str | None = None
+        self, session: aiohttp.ClientSession, body: bytes, timeout: float, url: str | None = None, proxy: str | None = None
     ) -> _Completion:
-        """One attempt; `url` and its `proxy` name another endpoint than base_url (spread.py)."""
+        """One attempt with a JSON `body` (prepare.request_body); `url` and its `proxy` name
+        another endpoint than base_url (spread.py)."""
         proxy = proxy if url else self.proxy
         url = url or self._generate_url()
         client_timeout = self._client_timeout if timeout == self.timeout else aiohttp.ClientTimeout(total=timeout)
+        # The payload `json=` would make, with the body encoded before (same bytes, same headers).
+        data = aiohttp.payload.BytesPayload(body, content_type="application/json", encoding="utf-8")
         try:
-            async with session.post(url, json=payload, timeout=client_timeout, proxy=proxy) as reply:
+            async with session.post(url, data=data, timeout=client_timeout, proxy=proxy) as reply:
                 if reply.status != 200:
                     raise self._http_error(reply.status, await _read_at_most(reply.content, MAX_ERROR_BYTES), reply.headers.get("Retry-After"))
                 body = await reply.read()
@@ -509,7 +512,7 @@ class _WorkerPool(PreparingPool):
             await self.session.close()
 
 
-_Prepared = tuple[Request, "dict[str, Any] | ValueError"]
+_Prepared = tuple[Request, "bytes | ValueError"]
 
 
 

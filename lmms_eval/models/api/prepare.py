@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -17,12 +18,15 @@ if TYPE_CHECKING:
 PREPARED_AHEAD = 16  # request bodies built before a worker is free to send them
 
 
-def request_body(model: OpenAIChat, request: Request) -> dict[str, Any] | ValueError:
-    """The JSON body of `request`, or the ValueError that fails only this request."""
+def request_body(model: OpenAIChat, request: Request) -> bytes | ValueError:
+    """The JSON body of `request` as the bytes sent (what aiohttp's `json=` would encode,
+    made here so the event loop only sends it), or the ValueError that fails only this
+    request."""
     try:
-        return model._payload(request)
+        payload = model._payload(request)
     except ValueError as error:
         return error
+    return json.dumps(payload).encode("utf-8")
 
 
 class LoopInbox:
@@ -61,7 +65,7 @@ def build_all(
     room: threading.Semaphore,
     stopping: threading.Event,
     loop: asyncio.AbstractEventLoop,
-    hand_over: Callable[[Request, dict[str, Any] | ValueError], None],
+    hand_over: Callable[[Request, bytes | ValueError], None],
     failed: Callable[[Exception], None],
     ended: Callable[[], None],
 ) -> None:

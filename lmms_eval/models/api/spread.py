@@ -116,7 +116,7 @@ def _announce(url: str, probe_interval: float, threshold: int, event: BreakerEve
 @dataclass(eq=False)
 class _Job:
     request: Request
-    payload: dict[str, Any] | ValueError
+    body: bytes | ValueError  # prepare.request_body
     attempts: int = 0
     retries: int = 0  # attempts that counted against max_retries
     moves: int = 0  # times it went back to the queue for another endpoint
@@ -430,14 +430,14 @@ class SpreadPool(PreparingPool):
 
         model = self.model
         request = job.request
-        if isinstance(job.payload, ValueError):
-            return Response.failed(request, FailureKind.REJECTED, str(job.payload), attempts=0)
+        if isinstance(job.body, ValueError):
+            return Response.failed(request, FailureKind.REJECTED, str(job.body), attempts=0)
         if live.session is None:
             live.session = model._new_session()
         while True:
             job.attempts += 1
             try:
-                completion = await model._post(live.session, job.payload, model.timeout, url=live.generate_url, proxy=live.proxy)
+                completion = await model._post(live.session, job.body, model.timeout, url=live.generate_url, proxy=live.proxy)
             except _Final as failure:
                 self._record(live, request, Contact.ANSWERED)
                 return Response.failed(request, failure.kind, f"{live.url}: {failure}", attempts=job.attempts)

@@ -12,6 +12,7 @@ from typing import Any
 
 from lmms_eval.errors import TaskConfigError, UnknownNameError
 from lmms_eval.taskdefs.config import OUTPUT_TYPES, GroupConfig, TaskConfig
+from lmms_eval.taskdefs.index_cache import FolderCache
 from lmms_eval.taskdefs.library import BUILTIN_TASK_DIR, is_builtin, set_task_roots
 from lmms_eval.taskdefs.yaml_io import IncludeReader, read_yaml
 
@@ -107,15 +108,17 @@ class TaskIndex:
         set_task_roots(user_roots)
         for root in ([BUILTIN_TASK_DIR] if include_builtin else []) + user_roots:
             files = [root] if root.is_file() else sorted(p for p in root.rglob("*.yaml") if not _skipped(p.relative_to(root)))
+            cache = FolderCache.open(root)  # what earlier scans read from these files (index_cache.py)
             for path in files:
-                index._scan(path)
+                index._scan(path, cache)
+            cache.save()
         if log_broken:
             index.log_broken()
         return index
 
-    def _scan(self, path: Path) -> None:
+    def _scan(self, path: Path, cache: FolderCache) -> None:
         try:
-            self.add_file(path)
+            self._add_loaded(path, self._load_cached(path, cache))
         except TaskConfigError as error:
             name = _declared_name(path)
             self.broken.append(BrokenFile(path, _one_line(error, path), name))
@@ -137,9 +140,18 @@ class TaskIndex:
             self.broken[0].message,
         )
 
+    def _load_cached(self, path: Path, cache: FolderCache) -> dict[str, Any]:
+        raw = cache.get(path)
+        if raw is None:
+            raw = self._reader.load(path)
+            cache.put(path, raw, self._reader.inputs(path))
+        return raw
+
     def add_file(self, path: Path) -> None:
         """Index one YAML; a file that cannot be read or accepted raises TaskConfigError."""
-        raw = self._reader.load(path)
+        self._add_loaded(path, self._reader.load(path))
+
+    def _add_loaded(self, path: Path, raw: dict[str, Any]) -> None:
         source = str(path)
         if "group" in raw and isinstance(raw.get("task"), list):
             self._add_group(GroupConfig.from_dict(raw, source))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -62,10 +64,29 @@ class IncludeReader:
 
     def __init__(self) -> None:
         self._loaded: dict[Path, dict[str, Any] | TaskConfigError] = {}
+        self._inputs: dict[Path, _FileInputs] = {}  # each merged file's own includes and probes
 
     def load(self, path: Path) -> dict[str, Any]:
         # A deep copy: tasks built from one template must not share its mutable values.
         return copy.deepcopy(self._load(path.resolve(), ()))
+
+    def inputs(self, path: Path) -> ReadInputs:
+        """What `load(path)` read, through its whole include chain: the files (as the
+        including file named them, so a re-pointed link shows) and the paths whose
+        existence chose a value. Only for a path that loaded without error."""
+        found = ReadInputs(files=[path])
+        pending, done = [path.resolve()], set()
+        while pending:
+            current = pending.pop()
+            if current in done:
+                continue
+            done.add(current)
+            own = self._inputs[current]
+            found.probes.update(own.probes)
+            for named, target in own.includes:
+                found.files.append(named)
+                pending.append(target)
+        return found
 
     def _load(self, path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
         if path in seen:
@@ -85,24 +106,53 @@ class IncludeReader:
     def _merge(self, path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
         data = read_yaml(path)
         include = data.pop("include", None)
+        own = self._inputs[path] = _FileInputs()
         if include is None:
             return data
         merged: dict[str, Any] = {}
         for name in include if isinstance(include, list) else [include]:
             if not isinstance(name, str):
                 raise TaskConfigError(f"expected a file name, found {name!r}", path=str(path), key="include")
-            target = _include_target(Path(name), path).resolve()
-            merged.update(_anchor_local_paths(self._load(target, (*seen, path)), target.parent))
+            named = _include_target(Path(name), path, own.probe_file)
+            target = named.resolve()
+            own.includes.append((named, target))
+            merged.update(_anchor_local_paths(self._load(target, (*seen, path)), target.parent, own.probe_exists))
         merged.update(data)
         return merged
 
 
-def _anchor_local_paths(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+@dataclass
+class ReadInputs:
+    """The files a merged YAML was read from, and each path whose existence (`exists`, or
+    `is_file` for an include's candidates) decided a value, with what it found. The
+    task index's cache keeps a file's result while all of these stay as they were."""
+
+    files: list[Path] = field(default_factory=list)
+    probes: dict[tuple[str, str], bool] = field(default_factory=dict)  # (path, "file" | "exists") -> found
+
+
+@dataclass
+class _FileInputs:
+    """One file's own part of ReadInputs: the includes it named, the probes it made."""
+
+    includes: list[tuple[Path, Path]] = field(default_factory=list)  # (the path as named, resolved)
+    probes: dict[tuple[str, str], bool] = field(default_factory=dict)
+
+    def probe_file(self, path: Path) -> bool:
+        found = self.probes[(str(path), "file")] = path.is_file()
+        return found
+
+    def probe_exists(self, path: Path) -> bool:
+        found = self.probes[(str(path), "exists")] = path.exists()
+        return found
+
+
+def _anchor_local_paths(data: dict[str, Any], folder: Path, exists: Callable[[Path], bool]) -> dict[str, Any]:
     """Relative data paths written in an included file stay relative to *that* file, so a
     user's YAML that includes a library task still finds the library's bundled data."""
 
     def anchored(value: Any) -> Any:
-        if isinstance(value, str) and not Path(value).is_absolute() and (folder / value).exists():
+        if isinstance(value, str) and not Path(value).is_absolute() and exists(folder / value):
             return str(folder / value)
         if isinstance(value, list):
             return [anchored(item) for item in value]
@@ -121,11 +171,11 @@ def _anchor_local_paths(data: dict[str, Any], folder: Path) -> dict[str, Any]:
     return data
 
 
-def _include_target(name: Path, including: Path) -> Path:
+def _include_target(name: Path, including: Path, is_file: Callable[[Path], bool]) -> Path:
     """An absolute path; else relative to the including file; else relative to the
     built-in task library (so a user's YAML can write `include: mme/mme.yaml`)."""
     candidates = [name] if name.is_absolute() else [including.parent / name, BUILTIN_TASK_DIR / name]
     for candidate in candidates:
-        if candidate.is_file():
+        if is_file(candidate):
             return candidate
     raise TaskConfigError(f"included file not found: {candidates[0]}", path=str(including), key="include")

@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lmms_eval.api.model import Model
 from lmms_eval.api.request import RequestType
@@ -23,7 +23,6 @@ from lmms_eval.engine.requests import DocWindow, RequestBuilder
 from lmms_eval.engine.scoring import MetricSpec, SampleResult, Scorer
 from lmms_eval.errors import ConfigError, DatasetLoadError, ModelError
 from lmms_eval.judge import resolve_judges
-from lmms_eval.judge.stage import JudgeSetup, judge_task
 from lmms_eval.models import MODELS
 from lmms_eval.pricing import Pricing, pricing_for, take_prices
 from lmms_eval.store.identity import model_identity
@@ -31,6 +30,9 @@ from lmms_eval.store.sqlite import ResponseStore
 from lmms_eval.taskdefs.index import Selection, TaskIndex
 from lmms_eval.taskdefs.rendering import media_kind
 from lmms_eval.taskdefs.task import PromptSettings, Task
+
+if TYPE_CHECKING:  # the judge stage is imported by the runs that judge
+    from lmms_eval.judge.stage import JudgeSetup
 
 logger = logging.getLogger(__name__)
 
@@ -177,6 +179,8 @@ def judge_setup(task: Task, scorer: Scorer, evaluation: Evaluation, store: Respo
     scored (never under --predict_only)."""
     if task.judge_scoring is None or scorer.predict_only or task.name not in evaluation.judges:
         return None
+    from lmms_eval.judge.stage import JudgeSetup
+
     return JudgeSetup(evaluation.judges[task.name], store, evaluation.run.judge_repeats)
 
 
@@ -200,6 +204,8 @@ def score_task(
 
     if judging is None:
         return TaskRun(task, len(docs), doc_ids, answered, samples, scorer.metrics, aggregate(scored))
+    from lmms_eval.judge.stage import judge_task
+
     judged = judge_task(task, scored, rows, judging, aggregate)
     return TaskRun(task, len(docs), doc_ids, answered, samples, scorer.metrics, judged.scores, judged.entry)
 

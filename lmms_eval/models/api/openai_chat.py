@@ -31,7 +31,7 @@ from lmms_eval.api.request import Request
 from lmms_eval.api.response import FailureKind, Response, Usage
 from lmms_eval.errors import ModelError, ServerUnreachableError
 from lmms_eval.models.api.endpoints import checked_url, endpoint_source, url_on
-from lmms_eval.models.api.prepare import PREPARED_AHEAD, PreparingPool, build_all
+from lmms_eval.models.api.prepare import PREPARED_AHEAD, PreparingPool, Room, build_all
 from lmms_eval.models.api.retry import RETRYABLE_STATUSES, Admission, BreakerEvent, CircuitBreaker, Contact, RetryPolicy, Ticket
 from lmms_eval.models.api.spread import Endpoints, SpreadPool, none_answered
 from lmms_eval.models.common import truncate_at_stops
@@ -425,7 +425,7 @@ class _WorkerPool(PreparingPool):
         self.failure: BaseException | None = None
         self.session: aiohttp.ClientSession | None = None
         self.prepared: asyncio.Queue[_Prepared | None] | None = None  # None marks the end of the requests
-        self.room = threading.Semaphore(min(PREPARED_AHEAD, max(1, model.num_concurrent // 2)))
+        self.room = Room(min(PREPARED_AHEAD, max(1, model.num_concurrent // 2)))
         self.stopping = threading.Event()
         self.builder: threading.Thread | None = None
         self.reachable: asyncio.Task[None] | None = None
@@ -446,7 +446,7 @@ class _WorkerPool(PreparingPool):
                 if prepared is None:
                     self.prepared.put_nowait(None)  # the end, for the other workers too
                     return
-                self.room.release()
+                self.room.give_back()
                 await self._server_reachable()
                 self.finished.append(await self.model._answer(self._session(), *prepared))
                 self.progress.set()

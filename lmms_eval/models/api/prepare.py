@@ -59,10 +59,53 @@ class LoopInbox:
             call(*args)
 
 
+class Room:
+    """At most `size` requests built and not yet taken by a worker.
+
+    The builder takes a place per request and waits while none is free; workers give
+    places back as they take requests (on the loop). A builder that waited resumes only
+    once half the places are free, and then builds that many in one go: woken for every
+    request given back, it would cost a thread switch per request, while the loop still
+    holds the other half to send meanwhile.
+    """
+
+    def __init__(self, size: int):
+        self.size = max(1, size)
+        self._free = self.size
+        self._resume_at = max(1, self.size // 2)
+        self._changed = threading.Condition(threading.Lock())
+        self._waiting = False
+        self._opened = False
+
+    def take(self) -> bool:
+        """On the builder thread: a place, once there is one; False once `open_up` was called."""
+        with self._changed:
+            if self._free <= 0 and not self._opened:
+                self._waiting = True
+                while self._free < self._resume_at and not self._opened:
+                    self._changed.wait()
+                self._waiting = False
+            self._free -= 1
+            return not self._opened
+
+    def give_back(self) -> None:
+        """A request was taken: its place is free."""
+        with self._changed:
+            self._free += 1
+            if self._waiting and self._free >= self._resume_at:
+                self._changed.notify()
+
+    def open_up(self) -> None:
+        """Stop making the builder wait (the pool is closing)."""
+        with self._changed:
+            self._opened = True
+            self._changed.notify_all()
+
+
 def build_all(
     model: OpenAIChat,
     requests: Iterator[Request],
-    room: threading.Semaphore,
+    room: Room,
     stopping: threading.Event,
     loop: asyncio.AbstractEventLoop,
     hand_over: Callable[[Request, bytes | ValueError], None],
@@ -71,7 +114,7 @@ def build_all(
 ) -> None:
     """On the builder thread: each request and its body, handed to the loop as it is done.
 
-    Building runs task code and decodes images; encoding compresses them. One slot of
+    Building runs task code and decodes images; encoding compresses them. One place in
     `room` is taken per request, so at most that many wait unsent. Task code raising
     here is handed to `failed` (the caller re-raises it); a body that cannot be made
     (ValueError) fails only its own request. `ended` is called last, always. All three
@@ -79,7 +122,7 @@ def build_all(
     """
     inbox = LoopInbox(loop)
     try:
-        while room.acquire() and not stopping.is_set():
+        while room.take() and not stopping.is_set():
             request = next(requests, None)
             if request is None:
                 break
@@ -96,7 +139,7 @@ class PreparingPool:
 
     progress: asyncio.Event
     failure: BaseException | None
-    room: threading.Semaphore
+    room: Room
     stopping: threading.Event
 
     async def wait_for_progress(self) -> None:
@@ -109,4 +152,4 @@ class PreparingPool:
 
     def _stop_builder(self) -> None:
         self.stopping.set()
-        self.room.release()  # the builder may be waiting for room
+        self.room.open_up()  # the builder may be waiting for room

@@ -27,7 +27,7 @@ from lmms_eval.api.request import Request
 from lmms_eval.api.response import FailureKind, Response
 from lmms_eval.errors import ModelError, ServerUnreachableError
 from lmms_eval.models.api.endpoints import EndpointSource, public_url, url_on
-from lmms_eval.models.api.prepare import PREPARED_AHEAD, PreparingPool, build_all
+from lmms_eval.models.api.prepare import PREPARED_AHEAD, PreparingPool, Room, build_all
 from lmms_eval.models.api.retry import BreakerEvent, CircuitBreaker, Contact
 from lmms_eval.models.common import truncate_at_stops
 
@@ -163,7 +163,7 @@ class SpreadPool(PreparingPool):
         self.outstanding = 0  # jobs handed over by the builder and not yet finished
         self.builder_done = False
         self.first_job = asyncio.Event()
-        self.room = threading.Semaphore(PREPARED_AHEAD)
+        self.room = Room(PREPARED_AHEAD)
         self.stopping = threading.Event()
         self.builder: threading.Thread | None = None
         self.supervisor: asyncio.Task[None] | None = None
@@ -242,7 +242,7 @@ class SpreadPool(PreparingPool):
     def _taken(self, job: _Job) -> None:
         if not job.taken:
             job.taken = True
-            self.room.release()
+            self.room.give_back()
 
     # --- endpoints joining, leaving, going down and coming back ---------------------------
 

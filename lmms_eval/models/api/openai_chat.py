@@ -57,7 +57,11 @@ class _ImportedOnFirstUse:
         self._name = name
 
     def __getattr__(self, attribute: str) -> Any:
-        return getattr(importlib.import_module(self._name), attribute)
+        # Kept on the proxy once found, so later uses (several per request sent) are a plain
+        # attribute read rather than an import_module call each.
+        value = getattr(importlib.import_module(self._name), attribute)
+        setattr(self, attribute, value)
+        return value
 
 
 aiohttp = _ImportedOnFirstUse("aiohttp")

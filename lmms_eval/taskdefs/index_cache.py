@@ -17,7 +17,9 @@ Folder: $LMMS_EVAL_TASK_INDEX_CACHE, else $XDG_CACHE_HOME/lmms-eval/task-index
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.util
 import logging
 import os
 import pickle
@@ -140,17 +142,17 @@ def _root_key(root: Path) -> str:
     return hashlib.sha256(str(root.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
+@functools.cache
 def _code_key() -> str:
     """What else shapes an entry: this code's files (a checkout edited in place keeps its
-    version number), PyYAML's version and the Python that pickled it."""
-    import yaml
-
+    version number), PyYAML's (found, not imported: a fully cached index needs no YAML
+    parser) and the Python that pickled it."""
     from lmms_eval.taskdefs import functions, library, yaml_io
 
-    parts = [sys.version, getattr(yaml, "__version__", ""), str(_FORMAT)]
-    for module in (sys.modules[__name__], yaml_io, functions, library):
-        signature = _stat_signature(str(module.__file__))
-        parts.append(f"{module.__file__}:{signature[2:4] if signature else None}")
+    yaml_spec = importlib.util.find_spec("yaml")
+    files = [module.__file__ for module in (sys.modules[__name__], yaml_io, functions, library)]
+    parts = [sys.version, str(_FORMAT), *[str(file) for file in files], str(yaml_spec.origin if yaml_spec else None)]
+    parts.extend(str(_stat_signature(str(file))) for file in parts[2:])
     return "\n".join(parts)
 
 

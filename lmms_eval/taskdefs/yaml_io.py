@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from lmms_eval.errors import TaskConfigError
 from lmms_eval.taskdefs.functions import FunctionRef
 from lmms_eval.taskdefs.library import BUILTIN_TASK_DIR
 
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+@functools.cache
+def _base_loader() -> type:
+    # PyYAML is imported by the first parse: a run whose task files all come from the
+    # index cache (index_cache.py) needs none.
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _loader_for(path: Path) -> type:
@@ -23,13 +29,15 @@ def _loader_for(path: Path) -> type:
     def construct_function(loader: Any, node: Any) -> FunctionRef:
         return FunctionRef(loader.construct_scalar(node), path.parent, str(path))
 
-    loader = type("TaskYamlLoader", (_BaseLoader,), {})
+    loader = type("TaskYamlLoader", (_base_loader(),), {})
     loader.add_constructor("!function", construct_function)
     return loader
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
     """One YAML file as a dict, without following `include`."""
+    import yaml
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import re
-from importlib import metadata
 
 # Import name -> distribution name, where the two differ or the usual one is not obvious.
 # Names not listed are assumed to install under their import name.
@@ -76,6 +75,8 @@ def _normalise(name: str) -> str:
 def _packages_in_extra() -> frozenset[str]:
     """The distributions this project's `tasks` extra installs, read from its own metadata
     (so the hint never promises a package the extra does not have)."""
+    from importlib import metadata  # only when a hint is written: `--tasks list` needs none
+
     try:
         requirements = metadata.requires("lmms-eval") or []
     except metadata.PackageNotFoundError:

@@ -72,7 +72,10 @@ class FolderCache:
 
     @classmethod
     def open(cls, root: Path) -> FolderCache:
-        path = cache_folder() / f"{_root_key(root)}.pickle"
+        try:
+            path = cache_folder() / f"{_root_key(root)}.pickle"
+        except (RuntimeError, OSError):  # no home folder to find: no cache
+            return cls(None)
         return cls(path, _read_entries(path))
 
     def get(self, path: Path) -> dict[str, Any] | None:

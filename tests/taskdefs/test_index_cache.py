@@ -143,3 +143,15 @@ def test_a_replaced_builtin_is_still_replaced_from_the_cache(tmp_path: Path, cac
     for _ in range(2):
         index = TaskIndex.build([tmp_path / "t"], log_broken=False)
         assert index.tasks["demo_colours"][0] == tmp_path / "t" / "demo.yaml"
+
+
+def test_no_home_folder_means_no_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(index_cache.CACHE_FOLDER_ENV, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    task_yaml(tmp_path / "t" / "a.yaml", "a")
+    assert list(build(tmp_path / "t").tasks) == ["a"]

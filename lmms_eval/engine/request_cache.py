@@ -35,6 +35,7 @@ from typing import Any
 
 from lmms_eval.api.messages import ChatMessages
 from lmms_eval.api.request import Origin, Request, RequestType
+from lmms_eval.cache_dirs import user_cache_folder
 from lmms_eval.engine.requests import RequestBuilder, UnbuiltDoc, iter_requests
 from lmms_eval.taskdefs.rendering import BadDocInput, read_doc
 
@@ -46,10 +47,7 @@ CACHE_FOLDER_ENV = "LMMS_EVAL_REQUEST_CACHE"
 
 def cache_folder() -> Path:
     """$LMMS_EVAL_REQUEST_CACHE, else $XDG_CACHE_HOME/lmms-eval/requests (~/.cache by default)."""
-    given = os.environ.get(CACHE_FOLDER_ENV)
-    if given:
-        return Path(given)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lmms-eval" / "requests"
+    return user_cache_folder(CACHE_FOLDER_ENV, "lmms-eval", "requests")
 
 
 @dataclass(frozen=True)

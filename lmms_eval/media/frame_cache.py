@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lmms_eval.api.media import media_digest
+from lmms_eval.cache_dirs import user_cache_folder
 from lmms_eval.media.sampling import VideoSampling
 from lmms_eval.media.video import DecodedVideo, decode_video
 
@@ -24,11 +25,7 @@ ENTRY_SUFFIX = ".frames"
 
 
 def default_frame_cache_dir() -> Path:
-    configured = os.environ.get(FRAME_CACHE_ENV)
-    if configured:
-        return Path(configured).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "lmms_eval" / "frames"
+    return user_cache_folder(FRAME_CACHE_ENV, "lmms_eval", "frames")
 
 
 class FrameCache:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lmms_eval.cache_dirs import user_cache_folder
 from lmms_eval.taskdefs.yaml_io import ReadInputs
 
 logger = logging.getLogger(__name__)
@@ -47,10 +48,7 @@ Signature = tuple[int, int, int, int, int]  # st_dev, st_ino, st_size, st_mtime_
 
 def cache_folder() -> Path:
     """$LMMS_EVAL_TASK_INDEX_CACHE, else $XDG_CACHE_HOME/lmms-eval/task-index (~/.cache by default)."""
-    given = os.environ.get(CACHE_FOLDER_ENV)
-    if given:
-        return Path(given).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lmms-eval" / "task-index"
+    return user_cache_folder(CACHE_FOLDER_ENV, "lmms-eval", "task-index")
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Figures for the Claude and Gemini protocol targets (issue 14).
 
 2,000 text requests at 100 ms latency, 256 in flight, against the local test server, by:
-- the `openai`, `anthropic` and `gemini` backends (the shared aiohttp engine);
+- the `openai`, `anthropic` and `gemini` backends (the shared HTTP engine);
 - the official SDKs' async clients (anthropic.AsyncAnthropic, google-genai's client.aio)
   driven by asyncio with a semaphore of 256.
 Target: each protocol within 1.5x of the `openai` backend's wall time. The floor is

@@ -150,10 +150,10 @@ def measure_evaluation(samples: int, size: int, env: dict[str, str], workdir: Pa
         "--tasks", "bench_colours", "--include_path", str(task_dir), "--verbosity", "WARNING",
     ]
     try:
-        first = measure(command, env, server.pid)  # datasets converts the parquet to its cache once
+        first = measure(command, env, server.pid)  # cold: the task index cache and the server's colour memo fill
         if first.returncode != 0:
             raise SystemExit(f"evaluation failed: {first.stderr.strip()[-800:]}")
-        print(f"{samples} requests, first run (datasets builds its cache): {first.wall:.2f} s, peak RSS {first.peak_mb:.0f} MB")
+        print(f"{samples} requests, first run (cold caches, the server decodes every image): {first.wall:.2f} s, peak RSS {first.peak_mb:.0f} MB")
         shape = f"{samples} {size}x{size} PNG requests, 100 ms, 256 in flight"
         repeated(shape, command, env, repeats, server_pid=server.pid)
         into_store = [*command, "--use_cache", str(store)]

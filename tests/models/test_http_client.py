@@ -11,8 +11,9 @@ import zlib
 from collections.abc import Awaitable, Callable
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
-from lmms_eval.models.api.http_client import ConnectFailed, ConnectionLost, HttpClient, ProtocolError
+from lmms_eval.models.api.http_client import ConnectFailed, ConnectionLost, HttpClient, ProtocolError, _Connection
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter, "Seen"], Awaitable[None]]
 
@@ -342,3 +343,90 @@ def test_an_untrusted_certificate_fails_to_connect(tmp_path):
         await client.close()
 
     run(serving(lambda n: [reply(b"x")]), body, tls=tls)
+
+
+# --- generated replies, fed to the parser split anywhere ---------------------------------
+
+
+class _Transport:
+    """Enough of a transport for the parser: what was written, and whether it was closed."""
+
+    def __init__(self) -> None:
+        self.written = b""
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.written += data
+
+    def close(self) -> None:
+        self.closed = True
+
+    def abort(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+
+def framed(body: bytes, framing: str, chunk_sizes: list[int]) -> bytes:
+    if framing == "length":
+        return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    if framing == "chunked":
+        parts, rest = [], body
+        for size in chunk_sizes:
+            if not rest:
+                break
+            parts.append(rest[:size])
+            rest = rest[size:]
+        if rest:
+            parts.append(rest)
+        return b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + b"0\r\n\r\n"
+    return b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + body
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    body=st.binary(max_size=3000),
+    framing=st.sampled_from(["length", "chunked", "close"]),
+    chunk_sizes=st.lists(st.integers(1, 700), max_size=8),
+    cuts=st.lists(st.integers(0, 4000), max_size=12),
+    informational=st.booleans(),
+)
+def test_any_reply_split_anywhere_parses_to_its_body(body, framing, chunk_sizes, cuts, informational):
+    message = (b"HTTP/1.1 100 Continue\r\n\r\n" if informational else b"") + framed(body, framing, chunk_sizes)
+    points = sorted({min(cut, len(message)) for cut in cuts} | {0, len(message)})
+
+    async def feed() -> tuple[bytes, bool]:
+        connection = _Connection(error_body_limit=1 << 20)
+        connection.connection_made(_Transport())
+        reply = connection.exchange(b"GET / HTTP/1.1\r\n\r\n", bodyless=False)
+        for start, end in zip(points, points[1:]):
+            connection.data_received(message[start:end])
+        if framing == "close":
+            assert not reply.done()  # only the connection's end ends such a body
+            connection.connection_lost(None)
+        return (await reply).body, connection.reusable
+
+    got, reusable = asyncio.run(feed())
+    assert got == body
+    assert reusable == (framing != "close")
+
+
+@settings(max_examples=100, deadline=None)
+@given(body=st.binary(min_size=1, max_size=2000), framing=st.sampled_from(["length", "chunked"]), keep=st.floats(0, 0.999))
+def test_a_reply_cut_anywhere_after_its_headers_is_cut_off_and_before_them_is_not(body, framing, keep):
+    message = framed(body, framing, [97])
+    cut = int(len(message) * keep)
+    head_end = message.index(b"\r\n\r\n") + 4
+
+    async def feed() -> ConnectionLost:
+        connection = _Connection(error_body_limit=1 << 20)
+        connection.connection_made(_Transport())
+        reply = connection.exchange(b"GET / HTTP/1.1\r\n\r\n", bodyless=False)
+        connection.data_received(message[:cut])
+        connection.connection_lost(ConnectionResetError(104, "Connection reset by peer"))
+        with pytest.raises(ConnectionLost) as lost:
+            await reply
+        return lost.value
+
+    assert asyncio.run(feed()).headers_complete == (cut >= head_end)

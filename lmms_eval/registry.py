@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 import importlib
 from collections.abc import Callable, Iterator
-from importlib.metadata import entry_points
 from typing import Generic, TypeVar
 
 from lmms_eval.errors import UnknownNameError
@@ -60,6 +59,10 @@ class Registry(Generic[T]):
         return sorted(self._targets)
 
     def __contains__(self, name: str) -> bool:
+        # A built-in name wins over a plugin's (see _scan_plugins), so finding one needs no
+        # scan: reading the installed packages' entry points costs ~25 ms per run.
+        if name in self._targets:
+            return True
         self._scan_plugins()
         return name in self._targets
 
@@ -78,7 +81,8 @@ class Registry(Generic[T]):
 
     def target_of(self, name: str) -> str | T:
         """What `name` points at, without importing it (for listings)."""
-        self._scan_plugins()
+        if name not in self:
+            raise KeyError(name)
         return self._targets[name]
 
     def unknown_message(self, name: str) -> str:
@@ -90,5 +94,7 @@ class Registry(Generic[T]):
         if self._plugins_scanned:
             return
         self._plugins_scanned = True
+        from importlib.metadata import entry_points
+
         for entry in entry_points(group=self._entry_point_group):
             self._targets.setdefault(entry.name, entry.value)

@@ -96,3 +96,26 @@ def test_builtin_registries_import_lazily() -> None:
         "assert 'lmms_eval.filters.extraction' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_plugins_come_from_entry_points_scanned_only_for_names_not_built_in(plugin_module: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.metadata
+
+    scans = []
+
+    def fake_entry_points(group: str):
+        scans.append(group)
+        return [
+            importlib.metadata.EntryPoint("plugged", f"{plugin_module}:Thing", group),
+            importlib.metadata.EntryPoint("thing", f"{plugin_module}:other", group),  # cannot replace a built-in
+        ]
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", fake_entry_points)
+    registry: Registry[object] = Registry("widget", entry_point_group="lmms_eval.widgets")
+    registry.add_lazy("thing", f"{plugin_module}:Thing")
+    assert "thing" in registry and registry.get("thing").__name__ == "Thing"
+    assert scans == []  # a built-in name is found without reading the installed packages
+    assert "plugged" in registry and registry.get("plugged").__name__ == "Thing"
+    assert scans == ["lmms_eval.widgets"]
+    assert registry.names() == ["plugged", "thing"] and registry.get("thing").__name__ == "Thing"
+    assert scans == ["lmms_eval.widgets"]  # scanned once

@@ -100,7 +100,9 @@ class FilterPipeline:
 def build_metric_specs(task: Task) -> list[MetricSpec]:
     config = task.config
     entries = config.metric_list or [{"metric": name, "aggregation": agg} for name, agg in _DEFAULT_METRICS[config.output_type].items()]
-    builtin = set(GENERATION_METRICS) if config.output_type == "generate_until" else set(_DEFAULT_METRICS[config.output_type])
+    # Membership, not the set of names: listing every name would read the installed
+    # packages' entry points (metric plugins) on every run.
+    builtin = GENERATION_METRICS if config.output_type == "generate_until" else _DEFAULT_METRICS[config.output_type]
     specs = []
     for entry in entries:
         name = entry["metric"]

@@ -10,12 +10,12 @@ SDK's default transport, which matters when a local server answers 256 requests 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
 import threading
 import urllib.parse
-import urllib.request
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -133,7 +133,6 @@ class OpenAIChat(Model):
         # Stop strings are applied client-side in any case; some servers fail on the field
         # (transformers serve with a multimodal processor answers HTTP 500).
         self.send_stop = bool(send_stop)
-        self.proxy = proxy_for(self.base_url)
         # Error text is redacted where it is made, since this backend knows its own key.
         self._redact = Redactor([self.api_key])
         self._breaker = _breaker(int(down_after), self.num_concurrent, float(probe_interval), float(give_up_after), self._announce)
@@ -149,6 +148,12 @@ class OpenAIChat(Model):
     @property
     def identity(self) -> str:
         return self.model
+
+    @functools.cached_property
+    def proxy(self) -> str | None:
+        """The proxy for base_url, looked up once, when the first request is sent (a run
+        answered from the store never reads the proxy settings, nor imports urllib.request)."""
+        return proxy_for(self.base_url)
 
     # --- protocol hooks (what differs between HTTP APIs) ---------------------------------
 
@@ -500,6 +505,8 @@ def _first_env(names: tuple[str, ...]) -> str | None:
 
 def proxy_for(url: str) -> str | None:
     """The proxy the environment (HTTPS_PROXY, NO_PROXY, ...) sets for `url`, if any."""
+    import urllib.request  # ~13 ms (http.client, email): only once something is sent
+
     parts = urllib.parse.urlsplit(url)
     if parts.hostname and urllib.request.proxy_bypass(parts.hostname):
         return None

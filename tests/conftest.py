@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,13 @@ import pytest
 from helpers import COLOUR_DOCS, UTILS_PY, write, write_image_parquet
 
 from lmms_eval.testing.server import OracleServer
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_plain_png_digests(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The digests of PNG files found plain go to a folder of the test session's, not to
+    the user's cache (subprocesses inherit the variable)."""
+    os.environ.setdefault("LMMS_EVAL_PNG_CHECKS", str(tmp_path_factory.mktemp("png-checks")))
 
 
 @pytest.fixture

@@ -10,21 +10,20 @@ import hashlib
 import os
 from typing import Any
 
-from lmms_eval.media.stored_png import untouched_png
+from lmms_eval.media.stored_png import untouched_digest
 
 _file_digests: dict[tuple[str, int, int], str] = {}
 
 
 def media_digest(item: Any) -> str:
     """A stable hex digest of one visual or audio input of a request."""
-    hasher = hashlib.sha256()
-    stored_png = untouched_png(item)
+    stored_png = untouched_digest(item)
     if stored_png is not None:
-        # The file's bytes stand for its pixels (see lmms_eval.media.stored_png); a
-        # prefix of its own keeps such a digest apart from any pixel digest.
-        hasher.update(b"png-file:")
-        hasher.update(stored_png)
-    elif _is_pil_image(item):
+        # The file's bytes stand for its pixels, under a prefix of their own
+        # (stored_png.png_file_digest, made when the file was opened).
+        return stored_png
+    hasher = hashlib.sha256()
+    if _is_pil_image(item):
         hasher.update(f"image:{item.mode}:{item.size}".encode())
         hasher.update(item.tobytes())
         if item.mode in ("P", "PA"):  # the pixels are palette indices: the colours live in the palette

@@ -16,10 +16,19 @@ and its stored bytes still describe it. Once loaded, it is treated as any other 
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import io
+import logging
+import os
 import struct
+import threading
 import zlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_FILTER_TYPE = 4  # row filters: none, sub, up, average, Paeth
@@ -35,6 +44,8 @@ _COLOUR_TYPES = {0: ("L", 1), 2: ("RGB", 3), 3: ("P", 1), 4: ("LA", 2), 6: ("RGB
 _NEUTRAL_CHUNKS = {b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND", b"iCCP", b"pHYs", b"tEXt", b"zTXt", b"iTXt", b"tIME"}
 
 _ATTRIBUTE = "lmms_eval_stored_png"  # where an opened image keeps its file's bytes
+_DIGEST_ATTRIBUTE = "lmms_eval_stored_png_digest"  # ... and their media digest
+CHECKS_FOLDER_ENV = "LMMS_EVAL_PNG_CHECKS"
 
 
 def is_plain_png(data: Any) -> bool:
@@ -97,13 +108,41 @@ def _inflates_to_rows(stream: bytes, row_bytes: int, height: int) -> bool:
     return whole and max(pixels[::row_bytes]) <= MAX_FILTER_TYPE
 
 
-def open_stored_png(data: bytes) -> Any:
-    """A lazily opened Pillow image of a plain PNG, which remembers its file's bytes."""
+def png_file_digest(data: bytes) -> str:
+    """The media digest of a plain PNG file: its bytes stand for its pixels, under a prefix
+    of their own that keeps it apart from any pixel digest (lmms_eval.api.media)."""
+    hasher = hashlib.sha256(b"png-file:")
+    hasher.update(data)
+    return hasher.hexdigest()
+
+
+def open_if_plain(row: dict[str, Any], columns: Sequence[str]) -> bool:
+    """Open the row's images in `columns` (stored {"bytes", "path"} dicts, or None) lazily,
+    in place, when every stored one is a plain PNG file; False, the row unchanged, if not."""
+    stored = {name: bytes(row[name]["bytes"]) for name in columns if row[name] is not None}
+    digests = {name: png_file_digest(data) for name, data in stored.items()}
+    if not all(KNOWN_PLAIN.is_plain(data, digests[name]) for name, data in stored.items()):
+        return False
+    for name, data in stored.items():
+        row[name] = open_stored_png(data, digests[name])
+    return True
+
+
+def open_stored_png(data: bytes, digest: str | None = None) -> Any:
+    """A lazily opened Pillow image of a plain PNG, which remembers its file's bytes (and
+    their digest, made here if not given)."""
     from PIL import Image
 
     image = Image.open(io.BytesIO(data), formats=["PNG"])
     setattr(image, _ATTRIBUTE, bytes(data))
+    setattr(image, _DIGEST_ATTRIBUTE, digest or png_file_digest(data))
     return image
+
+
+def untouched_digest(image: Any) -> str | None:
+    """The media digest of an image opened by `open_stored_png` whose pixels have not been
+    read since; None for any other image."""
+    return getattr(image, _DIGEST_ATTRIBUTE, None) if untouched_png(image) is not None else None
 
 
 def untouched_png(image: Any) -> bytes | None:
@@ -113,3 +152,108 @@ def untouched_png(image: Any) -> bytes | None:
     if data is None or not getattr(image, "tile", None):
         return None
     return data
+
+
+class KnownPlainFiles:
+    """The digests of PNG files found plain, kept across runs in one small file.
+
+    Checking a file inflates its pixel data: about 50 us for a 64x64 image, the largest
+    part of a cached re-run's time per doc. The check depends on the file's bytes alone,
+    so a file found plain once is plain again; only such files are remembered, and any
+    other file is checked (and decoded) every time. The file holds a header line, then
+    raw 32-byte SHA-256 digests. Runs append to it, several at once if need be: each
+    run's records go in one O_APPEND write. A file that does not start with the header
+    is never read nor written; one of ours that is damaged (a record cut short) or grown
+    past MAX_BYTES is removed, and the next run starts it again.
+    """
+
+    HEADER = b"lmms-eval plain-png digests v1\n"
+    RECORD = 32
+    MAX_BYTES = 32 * 1024 * 1024  # about a million files
+
+    def __init__(self, path: Callable[[], Path | None]):
+        self._where = path  # resolved when first needed (tests and users may set the folder late)
+        self._known: set[bytes] | None = None
+        self._new: list[bytes] = []
+        self._lock = threading.Lock()  # docs may be read on more than one thread
+
+    def is_plain(self, data: bytes, digest: str) -> bool:
+        key = bytes.fromhex(digest)
+        if key in self._loaded():
+            return True
+        if not is_plain_png(data):
+            return False
+        with self._lock:
+            assert self._known is not None
+            if key not in self._known:
+                self._known.add(key)
+                self._new.append(key)
+        return True
+
+    def save(self) -> None:
+        """Append the digests found plain since the last save (never raises)."""
+        with self._lock:
+            new, self._new = self._new, []
+        path = self._where() if new else None
+        if path is None:
+            return
+        try:
+            self._append(path, b"".join(new))
+        except OSError as error:
+            logger.debug("plain PNG digests not saved to %s: %s", path, error)
+
+    def _loaded(self) -> set[bytes]:
+        if self._known is None:
+            with self._lock:
+                if self._known is None:
+                    self._known = self._read(self._where())
+        return self._known
+
+    def _read(self, path: Path | None) -> set[bytes]:
+        try:
+            content = path.read_bytes() if path is not None else b""
+        except OSError:
+            return set()
+        if not content.startswith(self.HEADER) or len(content) > self.MAX_BYTES:
+            return set()
+        body = memoryview(content)[len(self.HEADER) :]
+        whole = len(body) - len(body) % self.RECORD
+        return {bytes(body[start : start + self.RECORD]) for start in range(0, whole, self.RECORD)}
+
+    def _append(self, path: Path, records: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            records = self.HEADER + records  # a new file: header and records in one write
+        except FileExistsError:
+            if not self._appendable(path):
+                return
+            descriptor = os.open(path, os.O_WRONLY | os.O_APPEND)
+        try:
+            os.write(descriptor, records)
+        finally:
+            os.close(descriptor)
+
+    def _appendable(self, path: Path) -> bool:
+        with open(path, "rb") as reader:
+            header = reader.read(len(self.HEADER))
+            size = os.fstat(reader.fileno()).st_size
+        if header != self.HEADER:
+            return False  # not ours: left as it is
+        if size > self.MAX_BYTES or (size - len(self.HEADER)) % self.RECORD:
+            path.unlink(missing_ok=True)  # damaged or too big: the next run starts it again
+            return False
+        return True
+
+
+def _checks_file() -> Path | None:
+    from lmms_eval.cache_dirs import user_cache_folder
+
+    try:
+        return user_cache_folder(CHECKS_FOLDER_ENV, "lmms-eval") / "plain-png-digests.bin"
+    except RuntimeError:  # no home folder: remembered for this process only
+        return None
+
+
+KNOWN_PLAIN = KnownPlainFiles(_checks_file)
+atexit.register(KNOWN_PLAIN.save)

@@ -111,14 +111,10 @@ class ParquetDocs:
         (lmms_eval.media.stored_png). Raises ImageDecodeError naming the first image
         column (in feature order) that does not decode."""
         row = self._raw(doc_id)
-        stored = [row[name]["bytes"] for name in self._images if row[name] is not None]
-        if lazy_png and stored:
-            from lmms_eval.media.stored_png import is_plain_png, open_stored_png
+        if lazy_png and self._images:
+            from lmms_eval.media.stored_png import open_if_plain
 
-            if all(is_plain_png(data) for data in stored):
-                for name in self._images:
-                    if row[name] is not None:
-                        row[name] = open_stored_png(row[name]["bytes"])
+            if open_if_plain(row, self._images):
                 return row
         for name in self._images:
             if row[name] is not None:

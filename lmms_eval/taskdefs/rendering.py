@@ -118,16 +118,10 @@ def _read_row(columns: _MediaColumns, docs: Any, doc_id: int) -> dict[str, Any]:
     read (and decoded) by `datasets` as it always was."""
     if columns.undecoded_images is None:
         return docs[doc_id]
-    from lmms_eval.media.stored_png import is_plain_png, open_stored_png
+    from lmms_eval.media.stored_png import open_if_plain
 
     row = columns.undecoded_images[doc_id]
-    stored = [row[name]["bytes"] for name in columns.images if row[name] is not None]
-    if not all(is_plain_png(data) for data in stored):
-        return docs[doc_id]
-    for name in columns.images:
-        if row[name] is not None:
-            row[name] = open_stored_png(row[name]["bytes"])
-    return row
+    return row if open_if_plain(row, columns.images) else docs[doc_id]
 
 
 def _decode_audio_columns(audio_columns: dict[str, int | None], doc: dict[str, Any], what: str) -> dict[str, Any]:

@@ -150,3 +150,79 @@ def test_a_declared_image_mode_is_applied_as_before():
     docs = datasets.Dataset.from_list([{"image": {"bytes": png_bytes(noise("RGB")), "path": None}}], features=features)
     image = read_doc(docs, 0)["image"]
     assert image.mode == "L" and untouched_png(image) is None
+
+
+# --- files found plain are remembered across runs ------------------------------------------
+
+
+def known(path):
+    from lmms_eval.media.stored_png import KnownPlainFiles
+
+    return KnownPlainFiles(lambda: path)
+
+
+def test_a_file_found_plain_is_remembered_by_the_next_run_and_not_inflated_again(tmp_path, monkeypatch):
+    import lmms_eval.media.stored_png as stored_png
+
+    path = tmp_path / "checks" / "plain-png-digests.bin"
+    plain, damaged = png_bytes(noise("RGB")), png_bytes(noise("L"))[:-30]
+    first = known(path)
+    assert first.is_plain(plain, stored_png.png_file_digest(plain))
+    assert not first.is_plain(damaged, stored_png.png_file_digest(damaged))
+    first.save()
+    assert path.read_bytes() == first.HEADER + bytes.fromhex(stored_png.png_file_digest(plain))  # only the plain one
+
+    def no_inflating(*args):
+        raise AssertionError("a remembered file is not inflated again")
+
+    monkeypatch.setattr(stored_png, "_inflates_to_rows", no_inflating)
+    assert known(path).is_plain(plain, stored_png.png_file_digest(plain))
+    with pytest.raises(AssertionError):  # anything else is still checked
+        known(path).is_plain(png_bytes(noise("RGBA")), stored_png.png_file_digest(png_bytes(noise("RGBA"))))
+
+
+def test_runs_append_and_a_foreign_or_damaged_file_is_never_trusted(tmp_path):
+    from lmms_eval.media.stored_png import png_file_digest
+
+    path = tmp_path / "plain-png-digests.bin"
+    images = [png_bytes(noise(mode)) for mode in ("L", "RGB", "RGBA")]
+    for image in images[:2]:  # two runs, one after the other
+        run = known(path)
+        run.is_plain(image, png_file_digest(image))
+        run.save()
+    assert known(path)._loaded() == {bytes.fromhex(png_file_digest(image)) for image in images[:2]}
+
+    foreign = b"some other program's file" + bytes.fromhex(png_file_digest(images[2]))
+    path.write_bytes(foreign)
+    run = known(path)
+    assert run._loaded() == set()
+    run.is_plain(images[2], png_file_digest(images[2]))
+    run.save()
+    assert path.read_bytes() == foreign  # not read, not written
+
+    damaged = known(path).HEADER + bytes.fromhex(png_file_digest(images[0])) + b"\x01" * 31  # a record cut short
+    path.write_bytes(damaged)
+    run = known(path)
+    assert run._loaded() == {bytes.fromhex(png_file_digest(images[0]))}  # whole records only
+    run.is_plain(images[1], png_file_digest(images[1]))
+    run.save()
+    assert not path.exists()  # removed: the next run starts it again
+    known(path).save()  # nothing new: nothing written
+    assert not path.exists()
+
+
+def test_a_doc_read_twice_gives_the_same_digest_and_key_whether_remembered_or_not(tmp_path, monkeypatch):
+    import lmms_eval.media.stored_png as stored_png
+
+    stored = png_bytes(noise("RGB"))
+    docs = image_dataset([stored])
+    monkeypatch.setattr(stored_png, "KNOWN_PLAIN", known(tmp_path / "digests.bin"))
+    checked = media_digest(read_doc(docs, 0)["image"])
+    stored_png.KNOWN_PLAIN.save()
+    monkeypatch.setattr(stored_png, "KNOWN_PLAIN", known(tmp_path / "digests.bin"))
+    remembered = media_digest(read_doc(docs, 0)["image"])
+    image = read_doc(docs, 0)["image"]
+    image.load()  # pixels read: digested from its pixels again
+    assert checked == remembered == stored_png.png_file_digest(stored)
+    assert len(stored_png.KNOWN_PLAIN._loaded()) == 1
+    assert media_digest(image) != checked

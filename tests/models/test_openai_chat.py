@@ -613,6 +613,12 @@ def test_api_key_is_sent_as_a_bearer_header():
     assert seen == [("models", "Bearer sk-test"), ("chat", "Bearer sk-test")]
 
 
+def test_an_api_key_with_a_line_break_is_refused_before_any_request(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test\r\nX-Injected: 1")
+    with pytest.raises(ModelError, match="OPENAI_API_KEY.*line break"):
+        OpenAIChat(base_url="http://127.0.0.1:9/v1", model="m")
+
+
 def test_no_authorization_header_without_a_key(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     seen = []

@@ -2,9 +2,10 @@
 
 That is OpenAI itself and the servers people run locally (vLLM, SGLang, Ollama,
 `transformers serve`). Requests go out concurrently over keep-alive connections of a
-small HTTP/1.1 client (http_client.py): on a 2-core machine it needs a quarter of the
-CPU per request that aiohttp's client did, and aiohttp several times less than the openai
-SDK's default transport, which matters when a local server answers 256 requests at a time.
+small HTTP/1.1 client (http_client.py). On a 2-core machine it needs about a quarter of
+the CPU per request of aiohttp's client, which itself sustained several times the request
+rate of the openai SDK's default transport: that matters when a local server answers 256
+requests at a time.
 """
 
 from __future__ import annotations
@@ -125,6 +126,8 @@ class OpenAIChat(Model):
         source = endpoint_source(base_url or _first_env(self.base_url_env), base_urls, base_url_file)
         self.base_url = source.current()[0] if source else checked_url(base_url or _first_env(self.base_url_env) or self.default_base_url)
         self.api_key = api_key or _first_env(self.api_key_env)
+        if self.api_key and ("\n" in self.api_key or "\r" in self.api_key):  # it goes into a header line
+            raise ModelError(f"the API key (api_key or {self.api_key_env[0]}) holds a line break")
         self.num_concurrent = int(num_concurrent)
         self.timeout = float(timeout)
         self.retry = RetryPolicy(int(max_retries), float(retry_base_delay), float(max_retry_delay))
@@ -255,7 +258,7 @@ class OpenAIChat(Model):
 
     def _new_session(self) -> HttpClient:
         """Called on the event loop, which the session belongs to."""
-        # The proxy is resolved once, in __init__, not looked up again per request.
+        # The proxy is resolved once (the `proxy` property), not looked up again per request.
         return HttpClient(self._headers(), error_body_limit=MAX_ERROR_BYTES)
 
     async def _answer(self, session: HttpClient, request: Request, body: bytes | ValueError) -> Response:

@@ -119,7 +119,9 @@ def png_file_digest(data: bytes) -> str:
 def open_if_plain(row: dict[str, Any], columns: Sequence[str]) -> bool:
     """Open the row's images in `columns` (stored {"bytes", "path"} dicts, or None) lazily,
     in place, when every stored one is a plain PNG file; False, the row unchanged, if not."""
-    stored = {name: bytes(row[name]["bytes"]) for name in columns if row[name] is not None}
+    stored = {name: row[name]["bytes"] for name in columns if row[name] is not None}
+    if not all(isinstance(data, bytes) for data in stored.values()):
+        return False  # an image stored as a path (or anything else) is read the usual way
     digests = {name: png_file_digest(data) for name, data in stored.items()}
     if not all(KNOWN_PLAIN.is_plain(data, digests[name]) for name, data in stored.items()):
         return False

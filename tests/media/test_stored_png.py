@@ -226,3 +226,14 @@ def test_a_doc_read_twice_gives_the_same_digest_and_key_whether_remembered_or_no
     assert checked == remembered == stored_png.png_file_digest(stored)
     assert len(stored_png.KNOWN_PLAIN._loaded()) == 1
     assert media_digest(image) != checked
+
+
+def test_an_image_stored_as_a_path_is_read_the_usual_way(tmp_path):
+    from lmms_eval.media.stored_png import open_if_plain
+
+    row = {"image": {"bytes": None, "path": str(tmp_path / "a.png")}, "other": None}
+    assert not open_if_plain(row, ["image", "other"])
+    assert row["image"] == {"bytes": None, "path": str(tmp_path / "a.png")}
+    plain = png_bytes(noise("RGB"))
+    row = {"image": {"bytes": plain, "path": None}, "other": None}
+    assert open_if_plain(row, ["image", "other"]) and untouched_png(row["image"]) == plain and row["other"] is None

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from lmms_eval.api.media import media_digest, media_kind
+from lmms_eval.api.plain_json import JsonSafeText
 from lmms_eval.media.stored_png import untouched_png
 
 Role = Literal["system", "user", "assistant"]
@@ -139,7 +140,7 @@ def wav_base64(audio: Any) -> str:
 
     from lmms_eval.media.audio import to_wav_bytes
 
-    return base64.b64encode(to_wav_bytes(audio)).decode("ascii")
+    return JsonSafeText(base64.b64encode(to_wav_bytes(audio)).decode("ascii"))
 
 
 def image_data_url(image: Any, image_format: str = "PNG") -> str:
@@ -148,7 +149,7 @@ def image_data_url(image: Any, image_format: str = "PNG") -> str:
     decodes to exactly the pixels a new encoding would hold."""
     stored_png = untouched_png(image) if image_format == "PNG" else None
     if stored_png is not None:
-        return "data:image/png;base64," + base64.b64encode(stored_png).decode("ascii")
+        return JsonSafeText.data_url("image/png", base64.b64encode(stored_png).decode("ascii"))
     if image_format == "JPEG" and image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
     elif image.mode not in ("RGB", "RGBA", "L", "LA", "P", "1"):
@@ -160,7 +161,7 @@ def image_data_url(image: Any, image_format: str = "PNG") -> str:
         image.save(buffer, format=image_format, **({"compress_level": 1} if image_format == "PNG" else {}))
         data = buffer.getvalue()
     encoded = base64.b64encode(data).decode("ascii")
-    return f"data:image/{image_format.lower()};base64,{encoded}"
+    return JsonSafeText.data_url(f"image/{image_format.lower()}", encoded)
 
 
 # PNG colour types of the 8-bit modes written directly: (channels, colour type)

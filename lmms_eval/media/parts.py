@@ -14,6 +14,7 @@ import os
 from typing import Any
 
 from lmms_eval.api.messages import ChatMessages, ContentPart, Message
+from lmms_eval.api.plain_json import JsonSafeText
 from lmms_eval.media.frame_cache import FrameCache, load_frames
 from lmms_eval.media.sampling import VideoSampling
 
@@ -52,7 +53,7 @@ def openai_video_part(video: str | os.PathLike[str]) -> dict[str, Any]:
 def video_data_url(path: str | os.PathLike[str]) -> str:
     """A video file as a base64 data URL, for servers that decode video themselves."""
     mime, data = video_file_base64(path)
-    return f"data:{mime};base64,{data}"
+    return JsonSafeText.data_url(mime, data)
 
 
 def video_file_base64(path: str | os.PathLike[str]) -> tuple[str, str]:
@@ -65,4 +66,4 @@ def video_file_base64(path: str | os.PathLike[str]) -> tuple[str, str]:
             data = handle.read()
     except OSError as error:  # a ValueError fails this request only, as an undecodable video does
         raise ValueError(f"cannot read video {path}: {error}") from error
-    return mime, base64.b64encode(data).decode("ascii")
+    return mime, JsonSafeText(base64.b64encode(data).decode("ascii"))

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from lmms_eval.api.plain_json import json_bytes
 from lmms_eval.api.request import Request
 
 if TYPE_CHECKING:
@@ -19,14 +19,14 @@ PREPARED_AHEAD = 16  # request bodies built before a worker is free to send them
 
 
 def request_body(model: OpenAIChat, request: Request) -> bytes | ValueError:
-    """The JSON body of `request` as the bytes sent (what aiohttp's `json=` would encode,
-    made here so the event loop only sends it), or the ValueError that fails only this
-    request."""
+    """The JSON body of `request` as the bytes sent (made here so the event loop only
+    sends it; its images are copied in, not escaped: lmms_eval.api.plain_json), or the
+    ValueError that fails only this request."""
     try:
         payload = model._payload(request)
     except ValueError as error:
         return error
-    return json.dumps(payload).encode("utf-8")
+    return json_bytes(payload)
 
 
 class LoopInbox:

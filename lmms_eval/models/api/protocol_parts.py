@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from lmms_eval.api.plain_json import JsonSafeText
 from lmms_eval.api.messages import ChatMessages, ContentPart, Message, image_data_url, media_kind
 
 
@@ -26,7 +27,7 @@ def image_blob(part: ContentPart, image_format: str, protocol: str) -> ImageBlob
     if media_kind(part.media) != "image":
         raise ValueError(f"the {protocol} format needs images as PIL images, not {type(part.media).__name__}")
     header, _, data = image_data_url(part.media, image_format).partition(",")
-    return ImageBlob(header.removeprefix("data:").removesuffix(";base64"), data)
+    return ImageBlob(header.removeprefix("data:").removesuffix(";base64"), JsonSafeText(data))
 
 
 def loaded_json(body: bytes) -> Any:

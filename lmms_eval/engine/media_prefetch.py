@@ -35,10 +35,18 @@ def decode_ahead(model: Model, requests: Iterable[Request]) -> Iterator[Request]
     """The same requests in the same order, their videos decoded a few requests ahead."""
     wants_frames = getattr(model, "wants_frames", None)  # a backend need not subclass Model
     sampling = getattr(model, "video_sampling", None) if wants_frames is not None and wants_frames() else None
-    if sampling is None:
-        for request in requests:  # not `yield from`: closing this stream must leave `requests` open
+    source = iter(requests)
+    for request in source:  # not `yield from`: closing this stream must leave `requests` open
+        if sampling is None or not video_paths(request):
             yield request
+            continue
+        # From the first video on, every request goes through the decoding threads, in order.
+        for ahead, _ in _prefetched(model, sampling, chain((request,), source)):
+            yield ahead
         return
+
+
+def _prefetched(model: Model, sampling: Any, requests: Iterator[Request]) -> Iterator[tuple[Request, Any]]:
     from lmms_eval.media.frame_cache import DECODED_AHEAD, read_frames
     from lmms_eval.media.prefetch import prefetch
 
@@ -52,12 +60,4 @@ def decode_ahead(model: Model, requests: Iterable[Request]) -> Iterator[Request]
                 return
 
     workers = int(os.environ.get(PREFETCH_WORKERS_ENV) or 0) or None
-    source = iter(requests)
-    for request in source:  # not `yield from`: closing this stream must leave `requests` open
-        if not video_paths(request):
-            yield request
-            continue
-        # From the first video on, every request goes through the decoding threads, in order.
-        for ahead, _ in prefetch(chain((request,), source), load, workers=workers):
-            yield ahead
-        return
+    return prefetch(requests, load, workers=workers)

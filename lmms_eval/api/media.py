@@ -10,7 +10,7 @@ import hashlib
 import os
 from typing import Any
 
-from lmms_eval.media.stored_png import untouched_digest
+from lmms_eval.media.stored_png import is_opened, untouched_digest
 
 _file_digests: dict[tuple[str, int, int], str] = {}
 
@@ -55,8 +55,9 @@ def media_kind(item: Any) -> str:
 
 
 def _is_pil_image(item: Any) -> bool:
-    # Checked by attribute, so PIL need not be imported for text-only runs.
-    return hasattr(item, "tobytes") and hasattr(item, "mode") and hasattr(item, "size")
+    # Checked by attribute, so PIL need not be imported for text-only runs; a stored PNG
+    # not opened yet is one, and asking it for its mode would open it.
+    return not is_opened(item) or (hasattr(item, "tobytes") and hasattr(item, "mode") and hasattr(item, "size"))
 
 
 def _file_digest(path: str) -> str:

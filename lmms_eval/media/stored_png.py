@@ -8,10 +8,12 @@ look), its bytes are exactly what the old path would have produced pixel for pix
 request key hashes the bytes and the data URL carries them as they are, and the pixels
 are decoded only if task code asks for them.
 
-The image handed to task code is Pillow's own lazily opened `PngImageFile`. Every pixel
-access (load, convert, paste, drawing) loads it first, which empties its `tile` list: an
-image whose tile list is still full has never been read, so it cannot have been changed,
-and its stored bytes still describe it. Once loaded, it is treated as any other image.
+The image handed to task code is a `PngImageFile` (a subclass, `LazyPng`) that reads even
+the file's header only when first asked anything, so a request answered from the store
+or sent as the stored bytes never opens it. Every pixel access (load, convert, paste,
+drawing) loads it first, which empties its `tile` list: an image not opened yet, or whose
+tile list is still full, has never been read, so it cannot have been changed, and its
+stored bytes still describe it. Once loaded, it is treated as any other image.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ _COLOUR_TYPES = {0: ("L", 1), 2: ("RGB", 3), 3: ("P", 1), 4: ("LA", 2), 6: ("RGB
 # down the decode path, where it is decoded and re-encoded as before.
 _NEUTRAL_CHUNKS = {b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND", b"iCCP", b"pHYs", b"tEXt", b"zTXt", b"iTXt", b"tIME"}
 
-_ATTRIBUTE = "lmms_eval_stored_png"  # where an opened image keeps its file's bytes
+_ATTRIBUTE = "lmms_eval_stored_png"  # where an opened image keeps its file's bytes (lazy_png too)
 _DIGEST_ATTRIBUTE = "lmms_eval_stored_png_digest"  # ... and their media digest
 CHECKS_FOLDER_ENV = "LMMS_EVAL_PNG_CHECKS"
 
@@ -131,14 +133,33 @@ def open_if_plain(row: dict[str, Any], columns: Sequence[str]) -> bool:
 
 
 def open_stored_png(data: bytes, digest: str | None = None) -> Any:
-    """A lazily opened Pillow image of a plain PNG, which remembers its file's bytes (and
-    their digest, made here if not given)."""
+    """A Pillow image of a plain PNG that remembers its file's bytes (and their digest,
+    made here if not given). Even the file's header is read only when something first
+    asks the image for anything (LazyPng): a request answered from the store, or sent
+    with the stored bytes, never needs it."""
+    digest = digest or png_file_digest(data)
+    width, height = struct.unpack(">II", data[16:24])
+    if not _fits_pillow_limit(width * height):
+        from PIL import Image  # opened now, so that Pillow warns or refuses as it always has
+
+        image = Image.open(io.BytesIO(data), formats=["PNG"])
+        setattr(image, _ATTRIBUTE, bytes(data))
+        setattr(image, _DIGEST_ATTRIBUTE, digest)
+        return image
+    from lmms_eval.media.lazy_png import LazyPng
+
+    return LazyPng(bytes(data), digest)
+
+
+def _fits_pillow_limit(pixels: int) -> bool:
     from PIL import Image
 
-    image = Image.open(io.BytesIO(data), formats=["PNG"])
-    setattr(image, _ATTRIBUTE, bytes(data))
-    setattr(image, _DIGEST_ATTRIBUTE, digest or png_file_digest(data))
-    return image
+    return Image.MAX_IMAGE_PIXELS is None or pixels <= Image.MAX_IMAGE_PIXELS
+
+
+def is_opened(image: Any) -> bool:
+    """False only for a lazily opened stored PNG that nothing has asked anything yet."""
+    return not getattr(type(image), "is_lazy_png", False) or "_mode" in image.__dict__
 
 
 def untouched_digest(image: Any) -> str | None:
@@ -151,7 +172,7 @@ def untouched_png(image: Any) -> bytes | None:
     """The stored PNG bytes of an image opened by `open_stored_png` whose pixels have not
     been read (so not changed) since; None for any other image."""
     data = getattr(image, _ATTRIBUTE, None)
-    if data is None or not getattr(image, "tile", None):
+    if data is None or (is_opened(image) and not getattr(image, "tile", None)):
         return None
     return data
 

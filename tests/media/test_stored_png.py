@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import pickle
 import struct
 import zlib
 
@@ -12,9 +13,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from lmms_eval.api.media import media_digest
+from lmms_eval.api.media import media_digest, media_kind
 from lmms_eval.api.messages import image_data_url
-from lmms_eval.media.stored_png import is_plain_png, open_stored_png, untouched_png
+from lmms_eval.media.stored_png import is_opened, is_plain_png, open_stored_png, untouched_png
 from lmms_eval.taskdefs.rendering import BadDocInput, read_doc
 
 
@@ -72,6 +73,36 @@ def test_the_key_digest_hashes_the_bytes_and_differs_from_any_pixel_digest():
     assert media_digest(lazy) != media_digest(decoded)
     other = png_bytes(noise("RGB"), compress_level=9)
     assert media_digest(open_stored_png(other)) != media_digest(lazy)  # same pixels, other file: other key
+
+
+def test_a_stored_png_is_opened_only_when_first_asked_and_then_is_pillows_own_image():
+    data = png_bytes(noise("P"))
+    lazy = open_stored_png(data)
+    digest, url = media_digest(lazy), image_data_url(lazy)
+    assert not is_opened(lazy) and isinstance(lazy, Image.Image)  # keyed and encoded without opening
+    assert url == "data:image/png;base64," + base64.b64encode(data).decode()
+    assert media_kind(lazy) == "image" and not is_opened(lazy)
+    opened = Image.open(io.BytesIO(data))
+    assert (lazy.size, lazy.mode, lazy.format, lazy.info) == (opened.size, opened.mode, opened.format, opened.info)
+    assert is_opened(lazy) and untouched_png(lazy) == data and media_digest(lazy) == digest  # opening reads no pixels
+    assert lazy.tobytes() == opened.tobytes() and lazy.getpalette() == opened.getpalette()
+    assert untouched_png(lazy) is None  # loaded: from now on its pixels count
+    with pytest.raises(AttributeError):
+        lazy.no_such_attribute
+
+
+def test_a_lazy_stored_png_pickles_and_copies_as_its_pixels():
+    data = png_bytes(noise("RGBA"))
+    copied = pickle.loads(pickle.dumps(open_stored_png(data)))
+    assert copied.tobytes() == Image.open(io.BytesIO(data)).tobytes() and copied.mode == "RGBA"
+    assert open_stored_png(data).copy().tobytes() == copied.tobytes()
+
+
+def test_a_stored_png_beyond_pillows_pixel_limit_is_refused_as_pillow_refuses_it(monkeypatch):
+    data = png_bytes(noise("L", (40, 40)))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 1600 pixels: over twice the limit
+    with pytest.raises(Image.DecompressionBombError):
+        open_stored_png(data)
 
 
 def test_an_image_whose_pixels_were_read_or_changed_is_encoded_from_its_pixels():

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lmms_eval.errors import DatasetLoadError
 from lmms_eval.taskdefs.config import TaskConfig
 from lmms_eval.taskdefs import local_parquet
-from lmms_eval.taskdefs.video_datasets import PreparedMedia, VideoDatasetSettings, prepare_video_dataset
+
+if TYPE_CHECKING:
+    from lmms_eval.taskdefs.video_datasets import PreparedMedia
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,10 @@ def load_splits(config: TaskConfig) -> Any:
 
 def fetch_video_archives(config: TaskConfig, kwargs: dict[str, Any], base_dir: Path) -> PreparedMedia | None:
     """`video: true`: the repo's archives extracted once under `$HF_HOME/<cache_dir>`."""
+    if not kwargs.get("video"):
+        return None  # (an image or text task does not import the archive code)
+    from lmms_eval.taskdefs.video_datasets import VideoDatasetSettings, prepare_video_dataset
+
     settings = VideoDatasetSettings.from_dataset_kwargs(config.task, kwargs)
     if settings is None or kwargs.get("load_from_disk"):
         return None

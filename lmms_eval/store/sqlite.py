@@ -22,6 +22,7 @@ from lmms_eval.api.response import LoglikelihoodScore, Response, Usage
 from lmms_eval.errors import LmmsEvalError
 
 SCHEMA_VERSION = "1"
+READ_AHEAD_BYTES = 32 * 1024 * 1024  # of stored answers read at a model's first lookup; the rest one by one
 DEFAULT_BUSY_TIMEOUT = 30.0  # seconds: another process may hold the write lock for a moment
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _TABLES = {"meta", "responses"}
@@ -71,6 +72,7 @@ class ResponseStore:
         except sqlite3.Error as error:
             raise StoreError(f"--use_cache {self.path}: {error} (is the file or its folder read-only, or locked by another program?)") from None
         self._lock = threading.Lock()  # requests are built (and looked up) on worker threads
+        self._read_ahead: dict[str, dict[str, str]] = {}  # model key -> request key -> stored answer
         self.unreadable = 0
 
     def _set_up(self, deadline: float) -> None:
@@ -104,18 +106,38 @@ class ResponseStore:
         request of this type counts as missing (it is asked again) and is counted."""
         try:
             with self._lock:
-                row = self._db.execute(
-                    "SELECT answer FROM responses WHERE request_key = ? AND model_key = ?", (request.key, model_key)
-                ).fetchone()
+                raw = self._answers_read_ahead(model_key).pop(request.key, None)
+                if raw is None:  # stored since (by another process), or beyond what was read ahead
+                    row = self._db.execute(
+                        "SELECT answer FROM responses WHERE request_key = ? AND model_key = ?", (request.key, model_key)
+                    ).fetchone()
+                    raw = row[0] if row is not None else None
         except sqlite3.Error as error:
             raise StoreError(f"--use_cache {self.path}: cannot read: {error}") from None
-        if row is None:
+        if raw is None:
             return None
         try:
-            return decode_answer(row[0], request.key, request.origin, request.type)
+            return decode_answer(raw, request.key, request.origin, request.type)
         except UnreadableAnswer:
             self.unreadable += 1
             return None
+
+    def _answers_read_ahead(self, model_key: str) -> dict[str, Any]:
+        """The model's stored answers, read in one query at its first lookup (one query
+        per request cost more than the rest of a cached re-run's work on that request),
+        up to READ_AHEAD_BYTES of them; each is handed out once."""
+        answers = self._read_ahead.get(model_key)
+        if answers is None:
+            answers = self._read_ahead[model_key] = {}
+            size = 0
+            for request_key, answer in self._db.execute("SELECT request_key, answer FROM responses WHERE model_key = ?", (model_key,)):
+                if not isinstance(request_key, str):
+                    continue  # no request has such a key
+                size += len(request_key) + (len(answer) if isinstance(answer, (str, bytes)) else 8)
+                if size > READ_AHEAD_BYTES:
+                    break
+                answers[request_key] = answer
+        return answers
 
     def put(self, model_key: str, model: str, response: Response) -> None:
         """Persist one answer now, in its own transaction. Failures are refused."""
@@ -124,6 +146,7 @@ class ResponseStore:
         answer = encode_answer(response)
         try:
             with self._lock:
+                self._read_ahead.get(model_key, {}).pop(response.key, None)  # a later get reads the new answer
                 self._db.execute(
                     "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?)",
                     (response.key, model_key, model, response.origin.task, answer, time.time()),
@@ -150,6 +173,7 @@ class ResponseStore:
         where, values = _where(model, task)
         try:
             with self._lock:
+                self._read_ahead.clear()  # nothing deleted may be handed out
                 if empty:
                     keys = self._empty_rows(where, values)
                     self._db.execute("BEGIN IMMEDIATE")

@@ -192,3 +192,40 @@ def test_processes_opening_a_new_store_at_once(tmp_path):
             process.join(timeout=60)
         assert [process.exitcode for process in processes] == [0, 0, 0, 0]
         assert sum(entry.answers for entry in ResponseStore(path).summary()) == 80
+
+
+def _statements(store: ResponseStore) -> list[str]:
+    seen: list[str] = []
+    store._db.set_trace_callback(seen.append)
+    return seen
+
+
+def test_a_models_answers_are_read_in_one_query_and_handed_out_once(tmp_path):
+    store = ResponseStore(tmp_path / "store.db")
+    asked = [request(doc_id) for doc_id in range(20)]
+    for number, one in enumerate(asked):
+        store.put("model-a", "openai:a", Response.generated(one, f"answer {number}"))
+    store.put("model-b", "openai:b", Response.generated(asked[0], "another model's"))
+    reopened = ResponseStore(tmp_path / "store.db")
+    statements = _statements(reopened)
+    assert [reopened.get("model-a", one).text for one in asked] == [f"answer {number}" for number in range(20)]
+    assert len(statements) == 1  # one read ahead, no query per request
+    assert reopened.get("model-a", asked[3]).text == "answer 3"  # asked again: read from the file
+    assert reopened.get("model-b", asked[0]).text == "another model's"
+
+
+def test_answers_stored_after_the_read_ahead_or_beyond_it_are_found(tmp_path, monkeypatch):
+    path = tmp_path / "store.db"
+    store = ResponseStore(path)
+    for doc_id in range(10):
+        store.put("m", "m", Response.generated(request(doc_id), f"old {doc_id}"))
+    monkeypatch.setattr("lmms_eval.store.sqlite.READ_AHEAD_BYTES", 400)  # about four answers
+    reader = ResponseStore(path)
+    assert reader.get("m", request(0)).text == "old 0"  # the read ahead happened
+    store.put("m", "m", Response.generated(request(10), "from another process"))
+    reader.put("m", "m", Response.generated(request(1), "replaced here"))
+    assert reader.get("m", request(10)).text == "from another process"
+    assert reader.get("m", request(1)).text == "replaced here"
+    assert [reader.get("m", request(doc_id)).text for doc_id in range(2, 10)] == [f"old {doc_id}" for doc_id in range(2, 10)]
+    reader.clear(task="task")
+    assert reader.get("m", request(5)) is None  # cleared: nothing read ahead is handed out

@@ -1,6 +1,6 @@
 """`python -m lmms_eval` is the `lmms-eval` command (main() with no arguments reads the
-process's command line and skips the interpreter's final garbage collections: see
-lmms_eval.cli.main.skip_collections_at_exit)."""
+process's command line and sets the garbage collector for one command: see
+lmms_eval.cli.main.tune_collector_for_this_process)."""
 
 from lmms_eval.cli.main import main
 

@@ -75,6 +75,11 @@ class Evaluation:
     def failed_requests(self) -> int:
         return sum(len(run.answered.failures) for run in self.task_runs.values())
 
+    @property
+    def failed_judge_calls(self) -> int:
+        """Judge calls with no answer after retries: the benchmark's failure value stood in."""
+        return sum(int(entry.get("failures") or 0) for entry in self.judge_entries.values())
+
 
 def select_tasks(run: RunConfig) -> Selection:
     return TaskIndex.build(run.include_path).select(run.tasks)

@@ -17,7 +17,8 @@ exit status:
   1    a bug in lmms-eval (a traceback is printed)
   2    bad input: a flag, --config file, task YAML, model argument, dataset or store
        (also `tasks check` finding broken tasks); one line says what and where
-  3    the run finished, but some requests failed; their docs are not scored
+  3    the run finished, but some requests failed (their docs are not scored), or
+       some judge calls failed (the benchmark's failure value stands for them)
   130  interrupted (Ctrl-C); 143 terminated (SIGTERM). Answers already received are
        kept in the --use_cache store: run the same command again to resume
 """

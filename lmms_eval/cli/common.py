@@ -101,10 +101,17 @@ def report_end(evaluation: Any) -> int:
 
     print_table(evaluation)
     warn_empty_answers(evaluation)
+    status = EXIT_OK
     if evaluation.failed_requests:
         print(f"lmms-eval: {evaluation.failed_requests} requests failed; their docs are not scored", file=sys.stderr)
-        return EXIT_REQUESTS_FAILED
-    return EXIT_OK
+        status = EXIT_REQUESTS_FAILED
+    if evaluation.failed_judge_calls:
+        print(
+            f"lmms-eval: {evaluation.failed_judge_calls} judge calls failed; the benchmark's failure value stands for them (each judge entry's 'failures')",
+            file=sys.stderr,
+        )
+        status = EXIT_REQUESTS_FAILED
+    return status
 
 
 def warn_empty_answers(evaluation: Any) -> None:

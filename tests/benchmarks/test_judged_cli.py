@@ -80,7 +80,7 @@ def test_mathvista_rerun_asks_the_judge_nothing_and_failures_are_counted(tmp_pat
     assert again.scores("mathvista_testmini_format") == first.scores("mathvista_testmini_format")
     assert judge_entry(again, "mathvista_testmini_format")["from_store"] == 3
     failed = run_judged(tmp_path, "mathvista_testmini_format", folder, model, judge, judge_fault=ALWAYS_FAILS, output_name="failed")
-    assert failed.code == 0 and failed.results is not None  # failed judge calls are counted, not an error
+    assert failed.code == 3 and failed.results is not None  # failed judge calls are counted and written, and the exit status says so
     scores = failed.scores("mathvista_testmini_format")
     # Only the rule-read answer is right; a failed multiple-choice extraction ("") maps to the
     # nearest choice: "3/11" and "8/11" tie at distance 4, the first wins: wrong.

@@ -27,7 +27,7 @@ def no_keys(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def judged_run(task: str, folder: Path, output: Path, model_canned: dict, judge: OracleServer, *extra: str) -> dict:
+def judged_run(task: str, folder: Path, output: Path, model_canned: dict, judge: OracleServer, *extra: str, exit_code: int = 0) -> dict:
     with OracleServer(canned=model_canned) as server:
         code = main([
             "--model", "openai", "--model_args", f"base_url={server.base_url},model=m,retry_base_delay=0.01",
@@ -35,7 +35,7 @@ def judged_run(task: str, folder: Path, output: Path, model_canned: dict, judge:
             "--judge_model", "openai_compatible", "--judge_args", f"base_url={judge.base_url},model={judge.model_name},max_retries=0",
             *extra,
         ])  # fmt: skip
-    assert code == 0
+    assert code == exit_code
     return newest_results(output)
 
 
@@ -106,7 +106,7 @@ def test_mmvet(tmp_path: Path) -> None:
     assert rescored["results"]["mmvet"]["gpt_eval_score,none"] == pytest.approx(90.0)
 
     with OracleServer(model_name=JUDGE, fault=ALWAYS_FAILS) as failing:
-        failed = judged_run("mmvet", folder, tmp_path / "failed", model, failing)
+        failed = judged_run("mmvet", folder, tmp_path / "failed", model, failing, exit_code=3)
     assert failed["results"]["mmvet"]["gpt_eval_score,none"] == 0.0
     assert failed["results"]["mmvet"]["mmvet_grading,none"]["judge_failed"] == 5 and failed["judges"]["mmvet"]["failures"] == 5
 
@@ -165,7 +165,7 @@ def test_llava_in_the_wild(tmp_path: Path) -> None:
     assert rescored["judges"]["llava_in_the_wild"]["model"] == "judge-b" and rescored["results"]["llava_in_the_wild"]["gpt_eval_llava_all,none"] == 200.0
 
     with OracleServer(model_name=JUDGE, fault=ALWAYS_FAILS) as failing:
-        failed = judged_run("llava_in_the_wild", folder, tmp_path / "failed", model, failing)
+        failed = judged_run("llava_in_the_wild", folder, tmp_path / "failed", model, failing, exit_code=3)
     reviews = failed["results"]["llava_in_the_wild"]["llava_reviews,none"]
     assert reviews["judge_failed"] == 4 and failed["judges"]["llava_in_the_wild"]["failures"] == 4
     # every review failed: (-1, -1) each, kept in the averages as the official summary does

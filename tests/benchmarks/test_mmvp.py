@@ -95,6 +95,6 @@ def test_mmvp_judged_grades_with_the_papers_yes_no_grader(tmp_path):
     assert again.scores("mmvp_judged") == scores and again.results["judges"]["mmvp_judged"]["calls"] == 0
 
     failed = run_judged(tmp_path, "mmvp_judged", folder, model, {}, judge_fault=ALWAYS_FAILS, output_name="failed")
-    assert failed.code == 0
+    assert failed.code == 3  # judge calls failed: the exit status says so
     assert failed.scores("mmvp_judged")["mmvp_grading,none"] == {"yes": 0, "no": 0, "unparsable": 0, "failed": 6}
     assert failed.results["judges"]["mmvp_judged"]["failures"] == 6

@@ -106,7 +106,7 @@ def test_judged_score_stored_answers_and_rescore_with_another_judge(oracle, star
     assert judge_b.chat_requests == len(COLOUR_DOCS) and results(tmp_path / "rescored")["judges"]["judged_colours"]["calls"] == 0
 
 
-def test_judge_repeats_report_the_spread_and_failures_get_the_failure_value(oracle, start_oracle, colour_task: Path, tmp_path: Path) -> None:
+def test_judge_repeats_report_the_spread_and_failures_get_the_failure_value(oracle, start_oracle, colour_task: Path, tmp_path: Path, capsys) -> None:
     from lmms_eval.testing.server import FaultPlan
 
     folder = judged_folder(colour_task)
@@ -117,7 +117,9 @@ def test_judge_repeats_report_the_spread_and_failures_get_the_failure_value(orac
     assert entry["spread"]["judged_score,none"] == {"values": [RIGHT] * 3, "mean": pytest.approx(RIGHT), "std": 0.0, "min": RIGHT, "max": RIGHT}
 
     failing = start_oracle(model_name="judge-a", fault=FaultPlan(status=500, every=1, failures=1_000_000))
-    assert evaluate(oracle, failing, folder, tmp_path / "failed") == 0
+    capsys.readouterr()
+    assert evaluate(oracle, failing, folder, tmp_path / "failed") == 3  # scored with failure values: not a clean run
+    assert f"{len(COLOUR_DOCS)} judge calls failed" in capsys.readouterr().err
     failed = results(tmp_path / "failed")
     assert failed["judges"]["judged_colours"]["failures"] == len(COLOUR_DOCS)
     assert failed["results"]["judged_colours"]["judge_failed,none"] == 1.0

@@ -45,6 +45,7 @@ def log_to_wandb(args: dict[str, Any], shared: SharedRun, log_samples: bool) -> 
     wandb = _wandb()
     results = shared.results
     run = wandb.init(**wandb_init_args(args), config=run_config(results))
+    exit_code = 1  # until everything is logged: a run whose logging failed is marked failed in W&B
     try:
         run.summary.update(summary_values(results))
         # Mixed types: a Value may be a number or a dict of sub-scores, a Stderr a number or N/A.
@@ -57,8 +58,9 @@ def log_to_wandb(args: dict[str, Any], shared: SharedRun, log_samples: bool) -> 
         with tempfile.TemporaryDirectory(prefix="lmms-eval-wandb-") as scratch:  # the artefact's files are staged (copied) when added
             run.log_artifact(_results_artifact(wandb, shared, log_samples, Path(scratch)))
         where = getattr(run, "dir", None) or getattr(run, "url", None) or ""
+        exit_code = 0
     finally:
-        run.finish()
+        run.finish(exit_code=exit_code)
         # finish() can return before W&B's service process has written the run's records
         # (its offline .wandb file may still hold only a header); teardown waits for it.
         wandb.teardown()

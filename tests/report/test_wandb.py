@@ -133,3 +133,24 @@ def test_an_unknown_wandb_arg_is_one_error_before_any_request(oracle, colour_tas
     assert run_cli(oracle, colour_task, tmp_path / "out", "--wandb_args", "project=p,colour=red,mode=offline") == 2
     assert "--wandb_args: wandb.init takes no argument colour" in capsys.readouterr().err
     assert oracle.chat_requests == 0
+
+
+def exit_codes(tmp_path: Path) -> list[int]:
+    [run_file] = (tmp_path / "wandb-home" / "wandb_dir").glob("wandb/offline-run-*/run-*.wandb")
+    return [record.exit.exit_code for record in read_records(run_file) if record.WhichOneof("record_type") == "exit"]
+
+
+def test_a_run_logged_whole_ends_with_exit_code_0(oracle, colour_task, tmp_path):
+    assert run_cli(oracle, colour_task, tmp_path / "out", "--wandb_args", "project=evals,mode=offline") == 0
+    assert exit_codes(tmp_path) == [0]
+
+
+def test_a_run_whose_logging_failed_is_marked_failed_in_wandb(oracle, colour_task, tmp_path, monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr("lmms_eval.report.tracking._results_artifact", broken)
+    assert run_cli(oracle, colour_task, tmp_path / "out", "--wandb_args", "project=evals,mode=offline") == 2
+    assert "no space left on device" in capsys.readouterr().err
+    assert exit_codes(tmp_path) == [1]  # W&B shows the run as failed, not finished
+    assert next((tmp_path / "out").glob("*/*_results.json")).is_file()  # the results are written all the same

@@ -63,10 +63,12 @@ def prepare_command(argv: list[str]) -> int:
     configure_logging("WARNING")
     selection = TaskIndex.build(args.include_path).select([name.strip() for name in args.tasks.split(",") if name.strip()])
     prepared = list(tqdm(prepare(selection), desc="datasets", unit="split", disable=None))
-    rows = [(entry.task, entry.split, str(entry.rows), f"{entry.cache_bytes / 1e6:.1f}") for entry in prepared]
+    rows = [(entry.task, entry.split, str(entry.rows), "in place" if entry.read_in_place else f"{entry.cache_bytes / 1e6:.1f}") for entry in prepared]
     total = sum(entry.cache_bytes for entry in prepared) / 1e6
     print(columns(rows, ("Task", "Split", "Rows", "Cache MB")))
     print(f"\n{len(prepared)} splits of {len(selection.configs)} tasks ready; {total:.1f} MB in the datasets cache")
+    if any(entry.read_in_place for entry in prepared):
+        print("in place: the task's own parquet files are read directly, so nothing is cached for it")
     media = {entry.media_folder: entry.media_bytes for entry in prepared if entry.media_folder}
     for folder, size in media.items():
         print(f"videos: {folder} ({size / 1e6:.1f} MB extracted)")

@@ -9,6 +9,7 @@ from typing import Any
 
 from lmms_eval.taskdefs.dataset import fetch_video_archives
 from lmms_eval.taskdefs.index import Selection
+from lmms_eval.taskdefs.local_parquet import ParquetDocs
 from lmms_eval.taskdefs.rendering import undecodable_rows
 from lmms_eval.taskdefs.task import PromptSettings, Task
 from lmms_eval.taskdefs.video_datasets import PreparedMedia
@@ -23,6 +24,7 @@ class PreparedSplit:
     undecodable: tuple[tuple[int, str], ...] = ()  # (doc id, reason): rows a run records as bad_input failures
     media_folder: str | None = None  # $HF_HOME/<cache_dir> of a `video: true` dataset
     media_bytes: int = 0  # what its extracted archives hold
+    read_in_place: bool = False  # local parquet files read directly (local_parquet.py): nothing to cache
 
 
 def prepare(selection: Selection) -> Iterator[PreparedSplit]:
@@ -39,7 +41,7 @@ def prepare(selection: Selection) -> Iterator[PreparedSplit]:
             media = _media(config)
             yield PreparedSplit(
                 task.name, split, len(docs), _cache_bytes(docs), tuple(undecodable_rows(docs)),
-                str(media.folder) if media else None, media.media_bytes if media else 0,
+                str(media.folder) if media else None, media.media_bytes if media else 0, isinstance(docs, ParquetDocs),
             )  # fmt: skip
 
 

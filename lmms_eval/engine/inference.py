@@ -12,7 +12,7 @@ from lmms_eval.api.model import Model
 from lmms_eval.api.request import Origin, Request, RequestType
 from lmms_eval.api.response import Failure, FailureKind, Response, Usage
 from lmms_eval.engine.request_cache import PendingRequest
-from lmms_eval.engine.media_prefetch import decode_ahead
+from lmms_eval.engine.media_prefetch import decode_ahead, drop_frames_left_behind
 from lmms_eval.engine.modalities import has_video
 from lmms_eval.engine.requests import UnbuiltDoc
 from lmms_eval.engine.throughput import Stopwatch, Throughput
@@ -119,6 +119,7 @@ def run_inference(
             cache.save(response)
         _advance(progress, failed=not response.ok)
     to_model.close()  # stop decoding ahead
+    drop_frames_left_behind()
     for _ in unanswered:  # requests a backend stopped reading before are unanswered too
         pass
     for origin, request in asked.items():

@@ -126,6 +126,10 @@ class DecodedAhead:
                 del self._entries[key]
             return entry[0]
 
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
     def __len__(self) -> int:
         return len(self._entries)
 

@@ -6,7 +6,7 @@ import pytest
 
 from lmms_eval.api.model import Model
 from lmms_eval.api.request import Origin, Request, RequestType
-from lmms_eval.api.response import Response
+from lmms_eval.api.response import FailureKind, Response
 from lmms_eval.engine.inference import run_inference
 from lmms_eval.media.frame_cache import DECODED_AHEAD, load_frames
 from lmms_eval.media.sampling import VideoSampling
@@ -99,3 +99,23 @@ def test_requests_without_video_pass_in_order_and_later_videos_are_still_decoded
     assert model.order == [request.origin.doc_id for request in stream]
     assert model.found_ahead == [True, True]
     assert len(DECODED_AHEAD) == 0
+
+
+class FailsBeforeEncoding(FrameCounter):
+    """Fails every other request without reading its frames, as a backend whose request
+    failed before it was encoded (or was given up unsent) does."""
+
+    def generate_until(self, requests):
+        for request in requests:
+            if request.origin.doc_id % 2:
+                yield Response.failed(request, FailureKind.CONNECTION, "not sent", attempts=0)
+                continue
+            DECODED_AHEAD.take(request.visuals[0], self.video_sampling)
+            yield Response.generated(request, "ok")
+
+
+def test_frames_of_requests_never_encoded_are_dropped_when_the_task_is_answered(clips):
+    model = FailsBeforeEncoding(VideoSampling(max_frames_num=3))
+    answered = run_inference(model, RequestType.GENERATE_UNTIL, _requests(clips))
+    assert len(answered.failures) == len(clips) // 2
+    assert len(DECODED_AHEAD) == 0  # the failed requests' frames are not kept for the rest of the run

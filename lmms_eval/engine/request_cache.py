@@ -41,7 +41,9 @@ from lmms_eval.taskdefs.rendering import BadDocInput, read_doc
 
 logger = logging.getLogger(__name__)
 
-CACHE_FORMAT = 2  # 2: keys of images stored as plain PNG hash the file (lmms_eval.media.stored_png)
+# 2: keys of images stored as plain PNG hash the file (lmms_eval.media.stored_png);
+# 3: each request's media files (videos, audio or images given as paths) with their size and mtime
+CACHE_FORMAT = 3
 CACHE_FOLDER_ENV = "LMMS_EVAL_REQUEST_CACHE"
 
 
@@ -164,6 +166,7 @@ def delete_cached(task_name: str) -> int:
 
 def _record(item: Request) -> dict[str, Any]:
     media = bool(item.visuals) or (item.is_chat and bool(item.context.media()))
+    files = [item for item in (item.context.media() if item.is_chat else item.visuals) if isinstance(item, (str, os.PathLike))]
     return {
         "type": item.type.value,
         "index": item.origin.index,
@@ -173,12 +176,29 @@ def _record(item: Request) -> dict[str, Any]:
         "gen_kwargs": dict(item.gen_kwargs),
         "chat": item.is_chat,
         "media": media,
+        "files": [[os.fspath(path), *_file_signature(path)] for path in files],
     }
+
+
+def _file_signature(path: str | os.PathLike[str]) -> list[int]:
+    """Size and modification time: a media file replaced in place (the same path) changes
+    its request's key, so the cached key no longer stands."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return [-1, -1]
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def _files_unchanged(record: dict[str, Any]) -> bool:
+    return all(_file_signature(path) == [size, mtime] for path, size, mtime in record["files"])
 
 
 def _restore(record: dict[str, Any], doc_id: int, builder: RequestBuilder, rebuild: _Rebuilder) -> Request | PendingRequest | None:
     """The cached item, or None when it does not restore to the same request."""
     kind, origin = RequestType(record["type"]), Origin(builder.task_name, doc_id, int(record["index"]))
+    if not _files_unchanged(record):
+        return None
     if record["media"]:
         return PendingRequest(kind, origin, record["key"], record["prompt"], record["gen_kwargs"], rebuild)
     context = ChatMessages.from_dicts(record["prompt"]) if record["chat"] else record["prompt"]

@@ -181,3 +181,19 @@ def test_a_cli_rerun_with_the_store_builds_no_request(oracle, colour_task, tmp_p
     deleted = run("three", "--cache_requests", "delete")
     assert len(renders) == 20 and oracle.chat_requests == 20 and not list(cache_folder.glob("*.json"))
     assert deleted["results"] == first["results"]
+
+
+@pytest.mark.parametrize("chat", [False, True])
+def test_a_video_replaced_in_place_makes_its_cached_key_stale(make_task, renders, tmp_path, chat):
+    from lmms_eval.testing.videos import write_test_video
+
+    video = write_test_video(tmp_path / "clip.mp4", seconds=1, fps=5)
+    task = make_task([{**ROWS[0], "video": str(video)}], doc_to_visual="!function doc_to_video")
+    built = requests_of(task, chat, [0], "true")
+    assert all(isinstance(item, PendingRequest) for item in requests_of(task, chat, [0], "true"))  # unchanged: from the cache
+    write_test_video(video, seconds=2, fps=5)  # other content at the same path
+    renders.clear()
+    again = requests_of(task, chat, [0], "true")
+    assert renders == [0] and isinstance(again[0], Request)  # stale: the doc is built again ...
+    assert again[0].key != built[0].key  # ... and keyed by the new file
+    assert again[0].key == fresh(task, chat, [0])[0].key

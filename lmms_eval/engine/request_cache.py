@@ -166,7 +166,7 @@ def delete_cached(task_name: str) -> int:
 
 def _record(item: Request) -> dict[str, Any]:
     media = bool(item.visuals) or (item.is_chat and bool(item.context.media()))
-    files = [item for item in (item.context.media() if item.is_chat else item.visuals) if isinstance(item, (str, os.PathLike))]
+    files = [media for media in (item.context.media() if item.is_chat else item.visuals) if isinstance(media, (str, os.PathLike))]
     return {
         "type": item.type.value,
         "index": item.origin.index,

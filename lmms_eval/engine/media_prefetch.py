@@ -50,21 +50,15 @@ def drop_frames_left_behind() -> None:
     """Once a task's requests are all answered: frames decoded ahead for requests the
     backend never read them for (failed before encoding, given up unsent) are dropped, so
     they do not stay in memory for the rest of the run."""
-    if _decoded_ahead:
-        from lmms_eval.media.frame_cache import DECODED_AHEAD
+    from lmms_eval.media.frame_cache import DECODED_AHEAD  # light: the decoders load only to decode
 
-        DECODED_AHEAD.clear()
-
-
-_decoded_ahead = False  # whether this process ever decoded frames ahead (image runs never import the decoders)
+    DECODED_AHEAD.clear()
 
 
 def _prefetched(model: Model, sampling: Any, requests: Iterator[Request]) -> Iterator[tuple[Request, Any]]:
-    global _decoded_ahead
     from lmms_eval.media.frame_cache import DECODED_AHEAD, read_frames
     from lmms_eval.media.prefetch import prefetch
 
-    _decoded_ahead = True
     cache = getattr(model, "frame_cache", None)
 
     def load(request: Request) -> None:
